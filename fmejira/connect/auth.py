@@ -1,0 +1,211 @@
+"""Verifying the JWTs Jira sends, and the short-lived tokens the app gives its own pages.
+
+Every rule of PROTOCOLS.md §1 "Incoming JWT" and "Signed install" is enforced here: the
+algorithm is pinned before any key is chosen, ``exp``/``iat`` are checked with a few seconds of
+leeway, ``iss`` selects the tenant, and ``qsh`` binds the token to this exact request.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import jwt
+import sqlalchemy as sa
+from flask import current_app, g, request
+
+from fmejira.connect.install_keys import install_keys
+from fmejira.connect.qsh import CONTEXT_QSH, query_string_hash
+from fmejira.errors import Unauthenticated
+from fmejira.extensions import db
+from fmejira.models import Tenant
+
+REQUIRED_CLAIMS = ["iss", "iat", "exp", "qsh"]
+STAGING_SITE_SUFFIX = ".jira-dev.com"
+
+
+@dataclass(frozen=True)
+class JiraContext:
+    """Who is asking: the tenant (Jira site), the person (None for app-level calls), the claims."""
+
+    tenant: Tenant
+    account_id: str | None
+    claims: dict = field(repr=False)
+
+    @property
+    def issue_key(self) -> str | None:
+        """The issue a page token was issued for, if any."""
+        return (self.claims.get("fmejira") or {}).get("issueKey")
+
+
+def current_context() -> JiraContext:
+    return g.jira_context
+
+
+# -- reading the token ---------------------------------------------------------------------------
+
+
+def token_from_request() -> str:
+    """The token from the ``jwt`` query parameter or ``Authorization: JWT``, never both."""
+    header = request.headers.get("Authorization", "")
+    from_header = header[4:].strip() if header[:4].upper() == "JWT " else None
+    from_query = request.args.get("jwt")
+    if from_header and from_query:
+        raise Unauthenticated("Send the token in the query or the Authorization header, not both.")
+    token = from_header or from_query
+    if not token:
+        raise Unauthenticated("This request needs a JWT from Jira.")
+    return token
+
+
+def _unverified(token: str) -> tuple[dict, dict]:
+    try:
+        return jwt.get_unverified_header(token), jwt.decode(
+            token, options={"verify_signature": False}
+        )
+    except jwt.PyJWTError as exc:
+        raise Unauthenticated("The JWT is malformed.") from exc
+
+
+def _request_hashes() -> set[str]:
+    """The qsh of this request, for the decoded and for the raw path (Jira's spelling varies)."""
+    base_path = urlsplit(current_app.config["APP_BASE_URL"]).path
+    params = list(request.args.items(multi=True))
+    paths = {request.script_root + request.path}
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if raw:
+        paths.add(raw.split("?", 1)[0])
+    return {query_string_hash(request.method, path, params, base_path) for path in paths}
+
+
+def _check_qsh(claims: dict, allow_context_qsh: bool) -> None:
+    qsh = claims.get("qsh")
+    if not isinstance(qsh, str):
+        raise Unauthenticated("The JWT has no query string hash.")
+    if qsh == CONTEXT_QSH:
+        if allow_context_qsh:
+            return
+        raise Unauthenticated("A context token cannot be used for this request.")
+    if not any(hmac.compare_digest(qsh, expected) for expected in _request_hashes()):
+        raise Unauthenticated("The JWT was issued for another request (qsh mismatch).")
+
+
+def _decode(token: str, key, algorithm: str, **options) -> dict:
+    try:
+        return jwt.decode(
+            token,
+            key,
+            algorithms=[algorithm],
+            leeway=current_app.config["JWT_LEEWAY_SECONDS"],
+            options={"require": REQUIRED_CLAIMS, "verify_aud": False, **options},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthenticated("The JWT has expired.") from exc
+    except jwt.ImmatureSignatureError as exc:
+        raise Unauthenticated("The JWT is not valid yet.") from exc
+    except jwt.PyJWTError as exc:
+        raise Unauthenticated("The JWT signature or claims are invalid.") from exc
+
+
+# -- HS256: every request from Jira, and the app's page tokens -------------------------------------
+
+
+def load_tenant(client_key: str) -> Tenant | None:
+    return db.session.scalar(sa.select(Tenant).where(Tenant.client_key == client_key))
+
+
+def verify_tenant_jwt(
+    token: str, *, allow_context_qsh: bool, require_active: bool = True
+) -> JiraContext:
+    """Verify an HS256 token signed with a tenant's shared secret; return its context."""
+    header, unverified = _unverified(token)
+    if header.get("alg") != "HS256":
+        raise Unauthenticated("Only HS256 JWTs are accepted here.")
+    client_key = unverified.get("iss")
+    tenant = load_tenant(client_key) if isinstance(client_key, str) else None
+    if tenant is None:
+        raise Unauthenticated("The JWT names an unknown Jira site.")
+    if require_active and not tenant.is_active:
+        raise Unauthenticated("The app is not installed on this Jira site.")
+    claims = _decode(token, tenant.shared_secret, "HS256")
+    _check_qsh(claims, allow_context_qsh)
+    sub = claims.get("sub")
+    return JiraContext(
+        tenant=tenant, account_id=sub if isinstance(sub, str) else None, claims=claims
+    )
+
+
+def jira_request(*, context_qsh: bool = False):
+    """Require a valid Jira JWT; the handler reads the result with :func:`current_context`.
+
+    ``context_qsh=True`` additionally accepts context tokens (``AP.context.getToken()`` and the
+    app's page tokens), which are not bound to one request: only for in-page API routes.
+    """
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            g.jira_context = verify_tenant_jwt(token_from_request(), allow_context_qsh=context_qsh)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def issue_page_token(context: JiraContext, issue_key: str | None = None) -> str:
+    """A short-lived context token for a page the app rendered, so its XHR calls authenticate.
+
+    It has the shape of Jira's own context tokens (HS256 with the tenant's secret,
+    ``qsh=context-qsh``), so one verifier serves both and it is accepted on API routes only.
+    """
+    now = int(time.time())
+    claims = {
+        "iss": context.tenant.client_key,
+        "iat": now,
+        "exp": now + current_app.config["PAGE_TOKEN_TTL_SECONDS"],
+        "qsh": CONTEXT_QSH,
+    }
+    if context.account_id:
+        claims["sub"] = context.account_id
+    if issue_key:
+        claims["fmejira"] = {"issueKey": issue_key}
+    return jwt.encode(claims, context.tenant.shared_secret, algorithm="HS256")
+
+
+# -- RS256: signed install and uninstall ----------------------------------------------------------
+
+
+def keys_url_for(site_base_url: str) -> str:
+    host = (urlsplit(site_base_url or "").hostname or "").lower()
+    if host.endswith(STAGING_SITE_SUFFIX):
+        return current_app.config["CONNECT_STAGING_KEYS_URL"]
+    return current_app.config["CONNECT_KEYS_URL"]
+
+
+def _audience_matches(aud) -> bool:
+    first = aud[0] if isinstance(aud, list) and aud else aud
+    if not isinstance(first, str):
+        return False
+    return first.rstrip("/") == current_app.config["APP_BASE_URL"].rstrip("/")
+
+
+def verify_signed_install(token: str, body: dict) -> dict:
+    """Verify an RS256 lifecycle token from Atlassian against the request ``body``.
+
+    The body is not covered by the signature: ``iss == body.clientKey`` is what binds it.
+    """
+    header, _ = _unverified(token)
+    if header.get("alg") != "RS256":
+        raise Unauthenticated("Lifecycle callbacks must be signed with RS256.")
+    public_key = install_keys.public_key(keys_url_for(body.get("baseUrl")), header.get("kid"))
+    claims = _decode(token, public_key, "RS256")
+    if not _audience_matches(claims.get("aud")):
+        raise Unauthenticated("The install token is for another app (aud mismatch).")
+    if claims.get("iss") != body.get("clientKey"):
+        raise Unauthenticated("The install token was issued for another Jira site.")
+    _check_qsh(claims, allow_context_qsh=False)
+    return claims

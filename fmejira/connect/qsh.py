@@ -1,0 +1,54 @@
+"""Atlassian's query string hash (qsh): the request a Connect JWT is bound to.
+
+``sha256_hex(METHOD & canonical_uri & canonical_query)``, see PROTOCOLS.md "Query string hash".
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from urllib.parse import quote
+
+CONTEXT_QSH = "context-qsh"
+
+
+def _enc(value: str) -> str:
+    # RFC 3986: only A-Za-z0-9-._~ stay unescaped (space -> %20, * -> %2A).
+    return quote(value, safe="~")
+
+
+def canonical_uri(path: str, base_path: str = "") -> str:
+    base_path = base_path.rstrip("/")
+    if base_path and (path == base_path or path.startswith(base_path + "/")):
+        path = path[len(base_path) :]
+    path = path or "/"
+    path = path.replace("&", "%26")
+    if not path.startswith("/"):
+        path = "/" + path
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/") or "/"
+    return path
+
+
+def canonical_query(params: Iterable[tuple[str, str]]) -> str:
+    grouped: dict[str, list[str]] = {}
+    for key, value in params:
+        if key == "jwt":
+            continue
+        grouped.setdefault(key, []).append(value or "")
+    return "&".join(
+        f"{_enc(key)}={','.join(sorted(_enc(v) for v in grouped[key]))}" for key in sorted(grouped)
+    )
+
+
+def canonical_request(
+    method: str, path: str, params: Iterable[tuple[str, str]] = (), base_path: str = ""
+) -> str:
+    return f"{method.upper()}&{canonical_uri(path, base_path)}&{canonical_query(params)}"
+
+
+def query_string_hash(
+    method: str, path: str, params: Iterable[tuple[str, str]] = (), base_path: str = ""
+) -> str:
+    canonical = canonical_request(method, path, params, base_path)
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,62 @@
+"""A tenant is one Jira site that installed the app (one Connect ``clientKey``)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fmejira.crypto import EncryptedText
+from fmejira.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class TenantState(enum.StrEnum):
+    INSTALLED = "installed"
+    UNINSTALLED = "uninstalled"
+
+
+class Tenant(db.Model):
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_key: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    base_url: Mapped[str] = mapped_column(sa.String(255))
+    display_url: Mapped[str | None] = mapped_column(sa.String(255))
+    product_type: Mapped[str] = mapped_column(sa.String(32), default="jira")
+    description: Mapped[str | None] = mapped_column(sa.String(255))
+    shared_secret: Mapped[str] = mapped_column(EncryptedText)
+    oauth_client_id: Mapped[str | None] = mapped_column(sa.String(255))
+    state: Mapped[TenantState] = mapped_column(
+        sa.Enum(
+            TenantState,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=TenantState.INSTALLED,
+    )
+    enabled: Mapped[bool] = mapped_column(default=True)
+    installed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    uninstalled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    @property
+    def is_active(self) -> bool:
+        """Installed and not disabled: only active tenants are served and worked for."""
+        return self.state is TenantState.INSTALLED and self.enabled
+
+    @property
+    def link_base_url(self) -> str:
+        """The URL to show people (a custom domain when the site has one)."""
+        return self.display_url or self.base_url
+
+    def __repr__(self) -> str:  # never include the secret
+        return f"<Tenant {self.id} {self.client_key!r} {self.state.value}>"

@@ -1,0 +1,50 @@
+"""Configuration from the environment, in one place.
+
+Every setting an operator may change is read here; the rest of the app reads ``app.config``.
+Names are part of the contract in DESIGN.md.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(instance_path: str, environ=os.environ) -> dict:
+    """Settings for one app instance, from ``environ`` with the embedded defaults."""
+    default_db = "sqlite:///" + str(Path(instance_path) / "fmejira.sqlite3")
+    database_url = environ.get("DATABASE_URL") or default_db
+    if database_url.startswith("postgres://"):  # Heroku-style URLs name the old dialect
+        database_url = "postgresql://" + database_url.removeprefix("postgres://")
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    return {
+        "APP_BASE_URL": environ.get("APP_BASE_URL", "http://localhost:5000").rstrip("/"),
+        "APP_KEY": environ.get("FMEJIRA_APP_KEY", "harness-fme-for-jira"),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": environ.get("REDIS_URL") or None,
+        "SECRET_KEY_MATERIAL": environ.get("FMEJIRA_SECRET_KEY") or None,
+        "FME_API_URL": environ.get(
+            "FMEJIRA_FME_API_URL", "https://api.split.io/internal/api/v2"
+        ).rstrip("/"),
+        "FME_APP_URL": environ.get("FMEJIRA_FME_APP_URL", "https://app.split.io").rstrip("/"),
+        "CONNECT_KEYS_URL": environ.get(
+            "FMEJIRA_CONNECT_KEYS_URL", "https://connect-install-keys.atlassian.com"
+        ).rstrip("/"),
+        "CONNECT_STAGING_KEYS_URL": environ.get(
+            "FMEJIRA_CONNECT_STAGING_KEYS_URL",
+            "https://cs-migrations--cdn.us-west-1.staging.public.atl-paas.net",
+        ).rstrip("/"),
+        "JWT_LEEWAY_SECONDS": int(environ.get("FMEJIRA_JWT_LEEWAY_SECONDS", "5")),
+        "PAGE_TOKEN_TTL_SECONDS": int(environ.get("FMEJIRA_PAGE_TOKEN_TTL_SECONDS", "900")),
+        "LOG_LEVEL": environ.get("FMEJIRA_LOG_LEVEL", "INFO"),
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "TRUST_PROXY": _bool(environ.get("FMEJIRA_TRUST_PROXY")),
+    }
