@@ -9,7 +9,8 @@ from flask import Flask
 
 from fmejira import crypto, settings
 from fmejira.errors import register_error_handlers
-from fmejira.extensions import db, migrate
+from fmejira.extensions import api, db, limiter, migrate
+from fmejira.queue import init_queue
 
 
 def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -34,6 +35,8 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     register_error_handlers(app)
+    _init_api(app)
+    init_queue(app)
     _register_blueprints(app)
 
     from fmejira.cli import fmejira_cli
@@ -42,10 +45,35 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     return app
 
 
+def _init_api(app: Flask) -> None:
+    """flask-smorest serves the FME-side API's OpenAPI document at /api/openapi.json."""
+    app.config.setdefault("API_TITLE", "Harness FME for Jira: FME-side API")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    api.init_app(app)
+    limiter.init_app(app)
+    api.spec.components.security_scheme(
+        "fmeApiKey", {"type": "http", "scheme": "bearer", "description": "FME Admin API key"}
+    )
+
+
 def _register_blueprints(app: Flask) -> None:
     from fmejira import health
     from fmejira.connect import descriptor, lifecycle
+    from fmejira.fme_api.routes import blp as fme_api
+    from fmejira.jira_api import bp as jira_api
+    from fmejira.webhooks import fme as fme_webhooks
+    from fmejira.webhooks import jira as jira_webhooks
 
     app.register_blueprint(health.bp)
     app.register_blueprint(descriptor.bp)
     app.register_blueprint(lifecycle.bp)
+    app.register_blueprint(jira_api)
+    app.register_blueprint(fme_webhooks.bp)
+    app.register_blueprint(jira_webhooks.bp)
+    limiter.limit(lambda: app.config["API_RATE_LIMIT"])(fme_api)
+    api.register_blueprint(fme_api)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, ScriptInfo
+from flask_migrate import upgrade
 
 from fmejira import crypto
 from fmejira.extensions import db
@@ -37,3 +41,65 @@ def rotate_keys(generate: bool) -> None:
     if generate:
         crypto.trim_key_file(instance)
     click.echo(f"Re-encrypted {count} secret(s) under the primary key.")
+
+
+@fmejira_cli.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Worker threads.")
+def worker(workers: int) -> None:
+    """Run a queue consumer (any number of machines may run one when REDIS_URL is set)."""
+    from fmejira.queue import huey
+    from fmejira.sync import tasks  # noqa: F401  (registers the tasks)
+
+    # A killed consumer leaves no lock behind: locks are flushed when a consumer starts.
+    huey.create_consumer(workers=workers, worker_type="thread", flush_locks=True).run()
+
+
+@fmejira_cli.command("resync")
+@click.option("--tenant", "client_key", help="Only this Jira site (its clientKey).")
+def resync(client_key: str | None) -> None:
+    """Re-read every configured project from FME and push every linked flag to Jira, now."""
+    from fmejira.sync import resync as resync_module
+
+    summary = resync_module.run(client_key, progress=click.progressbar)
+    click.echo(
+        f"Tenants: {summary.tenants}  flags read: {summary.flags_read}  "
+        f"records sent: {summary.records_sent}  deleted: {summary.records_deleted}  "
+        f"Jira requests: {summary.jira_requests}  failures: {len(summary.failures)}"
+    )
+    for failure in summary.failures:
+        click.echo(f"  failed: {failure}", err=True)
+    if summary.failures:
+        raise SystemExit(1)
+
+
+@fmejira_cli.command("status")
+def status() -> None:
+    """Tenants, their FME connection, queue depth, last sync and failures."""
+    from fmejira.sync import resync as resync_module
+
+    report = resync_module.status_report()
+    click.echo(f"Queue depth: {report['queue_depth']}")
+    for row in report["tenants"]:
+        click.echo(
+            f"{row['client_key']}  {row['state']}  fme={row['connection']}  "
+            f"projects={row['projects']}  links={row['links']}  "
+            f"last_sync={row['last_sync'] or '-'}  pending={row['pending']}  "
+            f"failures={row['failures']}"
+        )
+
+
+@fmejira_cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+def serve(host: str, port: int) -> None:
+    """Run everything on one machine: migrate the schema, start a queue consumer, serve."""
+    upgrade()
+    import_path = click.get_current_context().find_object(ScriptInfo).app_import_path or "app"
+    consumer = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+        [sys.executable, "-m", "flask", "--app", import_path, "fmejira", "worker"]
+    )
+    try:
+        current_app.run(host=host, port=port, use_reloader=False, threaded=True)
+    finally:
+        consumer.terminate()
+        consumer.wait(timeout=10)

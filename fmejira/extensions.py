@@ -1,9 +1,16 @@
 """Flask extensions, created unbound here and bound to the app in the factory."""
 
 import sqlalchemy as sa
+from flask import request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
+from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
+
+from fmejira.crypto import fingerprint
+from fmejira.fme_api.schemas import ErrorSchema
 
 # Named constraints, so migrations can drop and alter them on every database.
 NAMING_CONVENTION = {
@@ -21,3 +28,36 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+
+
+@sa.event.listens_for(sa.Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection, connection_record):
+    """SQLite enforces foreign keys (and ON DELETE CASCADE) only when asked, per connection."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+class JsonErrorApi(Api):
+    """flask-smorest, documenting and answering errors in the app's one error shape."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        """The app's own handlers (fmejira.errors) answer every error already."""
+
+
+api = JsonErrorApi()
+
+
+def _api_key_or_address() -> str:
+    """Rate-limit FME-side calls per API key (by fingerprint), else per client address."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return "key:" + fingerprint(token.strip())
+    return "addr:" + get_remote_address()
+
+
+limiter = Limiter(key_func=_api_key_or_address, default_limits=[])

@@ -12,10 +12,15 @@ from flask_migrate import upgrade
 
 from fmejira import create_app
 from fmejira.extensions import db
+from fmejira.jira_api.permissions import clear_cache as clear_admin_cache
+from fmejira.queue import huey
 from tests.fakes.connect_keys import FakeKeyServer
-from tests.support import register_probe_routes
+from tests.fakes.fme_server import FakeFme
+from tests.fakes.jira_server import FakeJira
+from tests.support import make_tenant, register_probe_routes
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 BASE_URL = "https://fme-jira.example.com"
 
 
@@ -28,6 +33,8 @@ def _settings(database_url: str, **extra) -> dict:
         "SECRET_KEY_MATERIAL": extra.pop("SECRET_KEY_MATERIAL", SECRET_KEY),
         "CONNECT_KEYS_URL": "http://127.0.0.1:9",  # nothing listens: tests start their own
         "FME_API_URL": "http://127.0.0.1:9",
+        "QUEUE_URL": TEST_REDIS_URL or "memory://",
+        "RATELIMIT_STORAGE_URI": TEST_REDIS_URL or "memory://",
         **extra,
     }
 
@@ -64,8 +71,11 @@ def database_url(tmp_path_factory) -> str:
 def app(database_url, tmp_path):
     app = create_app(_settings(database_url), instance_path=str(tmp_path / "instance"))
     register_probe_routes(app)
+    huey.flush()
+    clear_admin_cache()
     with app.app_context():
         yield app
+        huey.flush()
         db.session.remove()
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):
@@ -89,3 +99,73 @@ def connect_app(app, key_server):
     install_keys.clear()
     yield app
     install_keys.clear()
+
+
+@pytest.fixture
+def fake_fme(app):
+    """A local FME Admin API the app talks to, with one project ("Checkout")."""
+    server = FakeFme()
+    server.add_workspace(
+        "ws-checkout",
+        "Checkout",
+        environments=(("env-prod", "Production", True), ("env-stg", "Staging", False)),
+    )
+    server.add_key(FME_KEY, {"ws-checkout"})
+    app.config["FME_API_URL"] = server.url
+    yield server
+    server.stop()
+
+
+FME_KEY = "fme-admin-key-0123456789abcdef"
+ADMIN = "account-admin"
+USER = "account-user"
+
+
+@pytest.fixture
+def fake_jira(app):
+    """A local Jira site that verifies the app's JWTs with the site's shared secret."""
+    server = FakeJira(
+        shared_secret="jira-site-shared-secret-" + "x" * 40, app_key=app.config["APP_KEY"]
+    )
+    server.admin_account_ids.add(ADMIN)
+    server.add_issue("ABC-1", id="10001", summary="Checkout button")
+    server.add_issue("ABC-2", id="10002", summary="Pay with card")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def site(app, fake_jira):
+    """An installed tenant whose Jira is ``fake_jira``."""
+    return make_tenant("jira:site-1", base_url=fake_jira.url, shared_secret=fake_jira.shared_secret)
+
+
+@pytest.fixture
+def configured_site(site, fake_fme):
+    """The site connected to FME with the Checkout project (primary: Production)."""
+    from fmejira.domain import configuration
+
+    configuration.save(site, FME_KEY, [configuration.ProjectSelection("ws-checkout", "env-prod")])
+    huey.flush()
+    return site
+
+
+def run_tasks(limit: int = 200, include_scheduled: bool = False) -> int:
+    """Run queued tasks in this thread until the queue is empty; returns how many ran."""
+    ran = 0
+    while ran < limit:
+        if include_scheduled:
+            for task in huey.read_schedule(huey._get_timestamp() + _far_future()):
+                huey.enqueue(task)
+        task = huey.dequeue()
+        if task is None:
+            return ran
+        huey.execute(task)
+        ran += 1
+    raise AssertionError(f"more than {limit} tasks: a task keeps requeueing itself")
+
+
+def _far_future():
+    import datetime
+
+    return datetime.timedelta(days=1)

@@ -22,6 +22,7 @@ from fmejira.errors import ApiError, Unauthenticated
 from fmejira.extensions import db
 from fmejira.models import Tenant, TenantState
 from fmejira.models.tenant import utcnow
+from fmejira.sync import tasks
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ def installed():
     data = _payload(required_secret=True)
     verify_signed_install(token_from_request(), data)
     tenant = load_tenant(data["clientKey"])
+    returning = tenant is not None and tenant.state is TenantState.UNINSTALLED
     if tenant is None:
         tenant = Tenant(client_key=data["clientKey"])
         db.session.add(tenant)
@@ -77,6 +79,8 @@ def installed():
     tenant.uninstalled_at = None
     db.session.commit()
     log.info("installed tenant %s (%s)", tenant.id, tenant.base_url)
+    if returning:  # Jira deleted the app's flag records on uninstall: send everything again
+        tasks.resync_tenant(tenant.id, jira_was_emptied=True)
     return "", 204
 
 

@@ -1,0 +1,1 @@
+"""The Harness FME (Split) Admin API: a client and the typed shapes it returns."""

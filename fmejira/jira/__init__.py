@@ -1,0 +1,1 @@
+"""Jira Cloud REST: the one client through which the app calls a Jira site."""

@@ -1,0 +1,96 @@
+"""The Jira side of links: an issue's flags, connecting and disconnecting them, flag search."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import jsonify, request
+from marshmallow import Schema, fields, validate
+
+from fmejira.connect.auth import current_context, jira_request
+from fmejira.domain import configuration, links
+from fmejira.domain.flag_view import flag_view, is_stale
+from fmejira.extensions import db
+from fmejira.jira_api import bp
+from fmejira.models import FmeProject, LinkSource
+from fmejira.payloads import load_body
+from fmejira.sync import tasks
+
+
+class ConnectFlagSchema(Schema):
+    workspaceId = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$"))
+    flagName = fields.String(required=True, validate=validate.Length(min=1, max=250))
+
+
+def _projects(tenant) -> dict[str, FmeProject]:
+    rows = db.session.scalars(sa.select(FmeProject).where(FmeProject.tenant_id == tenant.id))
+    return {project.workspace_id: project for project in rows}
+
+
+def _org_id(tenant):
+    connection = configuration.connection_for(tenant)
+    return connection.fme_org_id if connection else None
+
+
+def issue_flags_payload(tenant, issue_key: str) -> dict:
+    """An issue's flags as the glance shows them; stale ones are queued for a refresh."""
+    projects = _projects(tenant)
+    flags = links.flags_of_issue(tenant, issue_key)
+    org_id = _org_id(tenant)
+    stale = [f for f in flags if is_stale(f, projects.get(f.workspace_id))]
+    for flag in stale:
+        if flag.workspace_id in projects:
+            tasks.refresh_flag(tenant.id, flag.workspace_id, flag.name)
+    return {
+        "issueKey": links.normalise_issue_key(issue_key),
+        "configured": bool(projects),
+        "refreshing": bool(stale),
+        "flags": [flag_view(f, projects.get(f.workspace_id), org_id) for f in flags],
+    }
+
+
+@bp.get("/issues/<issue_key>/flags")
+@jira_request(context_qsh=True)
+def issue_flags(issue_key):
+    return jsonify(issue_flags_payload(current_context().tenant, issue_key))
+
+
+@bp.post("/issues/<issue_key>/flags")
+@jira_request(context_qsh=True)
+def connect_flag(issue_key):
+    body = load_body(ConnectFlagSchema())
+    context = current_context()
+    result = links.connect(
+        context.tenant,
+        body["workspaceId"],
+        body["flagName"],
+        issue_key,
+        source=LinkSource.JIRA,
+        account_id=context.account_id,
+    )
+    flag = result.link.flag
+    project = _projects(context.tenant).get(flag.workspace_id)
+    return jsonify(
+        flag_view(flag, project, _org_id(context.tenant))
+    ), 201 if result.created else 200
+
+
+@bp.delete("/issues/<issue_key>/flags/<workspace_id>/<flag_name>")
+@jira_request(context_qsh=True)
+def disconnect_flag(issue_key, workspace_id, flag_name):
+    links.disconnect(current_context().tenant, workspace_id, flag_name, issue_key)
+    return "", 204
+
+
+@bp.get("/flags")
+@jira_request(context_qsh=True)
+def search_flags():
+    tenant = current_context().tenant
+    query = (request.args.get("q") or "").strip()[:100]
+    projects = _projects(tenant)
+    org_id = _org_id(tenant)
+    return jsonify(
+        flags=[
+            flag_view(f, projects.get(f.workspace_id), org_id)
+            for f in links.search_flags(tenant, query)
+        ]
+    )

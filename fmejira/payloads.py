@@ -1,0 +1,33 @@
+"""Reading JSON request bodies: one place that turns every malformed body into a clear 4xx."""
+
+from __future__ import annotations
+
+from flask import request
+from marshmallow import Schema, ValidationError
+
+from fmejira.errors import ApiError
+
+
+def load_body(schema: Schema) -> dict:
+    """The request's JSON body loaded through ``schema``; 415 or 400 with the reasons otherwise."""
+    if not request.is_json:
+        raise ApiError(
+            "Send the body as application/json.", code="unsupported_media_type", status=415
+        )
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ApiError("The body is not valid JSON.", code="invalid_json")
+    try:
+        return schema.load(body)
+    except ValidationError as exc:
+        raise ApiError(
+            f"Invalid request body: {_flatten(exc.messages)}", code="invalid_body"
+        ) from exc
+
+
+def _flatten(messages, prefix: str = "") -> str:
+    if isinstance(messages, dict):
+        return "; ".join(_flatten(value, f"{prefix}{key}.") for key, value in messages.items())
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return f"{prefix.rstrip('.')}: {' '.join(messages)}"
+    return f"{prefix.rstrip('.')}: {messages}"

@@ -1,0 +1,120 @@
+"""What the app tells Jira about a flag: a Feature Flags API record and an issue's glance.
+
+Pure functions of the store's rows, so the same state always yields the same payload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from fmejira.domain.rollout import FlagStatus, describe_rollout, environment_type, to_jira_status
+
+MAX_ASSOCIATED_ISSUES = 500
+GLANCE_KEY = "fme-flags-glance"
+PROVIDER_PRODUCT = "Harness FME"
+
+
+def jira_flag_id(workspace_id: str, flag_name: str) -> str:
+    """Stable per tenant, workspace and flag (the tenant is the Jira site itself)."""
+    return f"{workspace_id}.{flag_name}"
+
+
+def status_of(state) -> FlagStatus:
+    if state.rollout_rules is not None:
+        rollout = {"rules": state.rollout_rules}
+    else:
+        rollout = {"percentage": state.rollout_percentage or 0.0}
+    return FlagStatus(
+        enabled=not state.killed, default_value=state.default_treatment, rollout=rollout
+    )
+
+
+def rfc3339(moment: datetime | None) -> str:
+    moment = moment or datetime.now(UTC)
+    if moment.tzinfo is None:  # SQLite hands back naive datetimes; the store writes UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def flag_url(app_url: str, org_id: str | None, workspace_id: str, flag, environment_id: str) -> str:
+    """A link to the flag's definition in FME (the org segment only when known)."""
+    org = f"/org/{org_id}" if org_id else ""
+    flag_ref = flag.fme_id or flag.name
+    return f"{app_url}{org}/ws/{workspace_id}/splits/{flag_ref}/env/{environment_id}/definition"
+
+
+def primary_state(flag, project):
+    return next((s for s in flag.states if s.environment_id == project.environment_id), None)
+
+
+def feature_flag_record(
+    flag, project, issue_ids: Sequence[str], *, app_url: str, org_id: str | None, sequence: int
+) -> dict:
+    """One FeatureFlagData for Jira's bulk endpoint."""
+    state = primary_state(flag, project)
+    url = flag_url(app_url, org_id, project.workspace_id, flag, project.environment_id)
+    if state is None:  # linked before its first read: say so rather than guess
+        status = {"enabled": False, "rollout": {"text": "Not read from FME yet"}}
+        changed = rfc3339(flag.created_at)
+    else:
+        status = to_jira_status(status_of(state))
+        changed = rfc3339(state.last_changed_at or state.read_at)
+    detail = {
+        "url": url,
+        "lastUpdated": changed,
+        "environment": {
+            "name": project.environment_name[:255],
+            "type": environment_type(project.environment_name, project.environment_production),
+        },
+        "status": status,
+    }
+    return {
+        "schemaVersion": "1.0",
+        "id": jira_flag_id(project.workspace_id, flag.name),
+        "key": flag.name,
+        "displayName": flag.name,
+        "updateSequenceId": sequence,
+        "associations": [
+            {"associationType": "issueIdOrKeys", "values": list(issue_ids)[:MAX_ASSOCIATED_ISSUES]}
+        ],
+        "summary": {"url": url, "status": status, "lastUpdated": changed},
+        "details": [detail],
+    }
+
+
+def bulk_body(records: list[dict], workspace_id: str) -> dict:
+    """The bulk request; the properties let the app delete all its records of a project."""
+    return {
+        "properties": {"source": "fmejira", "workspaceId": workspace_id},
+        "flags": records,
+        "providerMetadata": {"product": PROVIDER_PRODUCT},
+    }
+
+
+def glance_property_key(app_key: str) -> str:
+    return f"com.atlassian.jira.issue:{app_key}:{GLANCE_KEY}:status"
+
+
+def glance_status(flags_with_states: Sequence[tuple[object, object]]) -> dict:
+    """The issue glance's lozenge: one flag shows its state, several show on / off / mixed."""
+    if not flags_with_states:
+        return {"type": "lozenge", "value": {"label": "No flags", "type": "default"}}
+    states = [state for _, state in flags_with_states]
+    if len(flags_with_states) == 1:
+        _, state = flags_with_states[0]
+        if state is None:
+            label, kind = "Unknown", "default"
+        elif state.killed:
+            label, kind = "Off", "removed"
+        else:
+            label, kind = describe_rollout(status_of(state)), "success"
+        return {"type": "lozenge", "value": {"label": label[:30], "type": kind}}
+    on = sum(1 for s in states if s is not None and not s.killed)
+    if on == len(states):
+        label, kind = f"{on} on", "success"
+    elif on == 0:
+        label, kind = f"{len(states)} off", "removed"
+    else:
+        label, kind = f"{on} of {len(states)} on", "inprogress"
+    return {"type": "lozenge", "value": {"label": label, "type": kind}}

@@ -1,0 +1,35 @@
+"""How a change asks for a Jira update: mark the flag in the store, then enqueue after commit.
+
+The mark is the source of truth. If the process dies between the commit and the enqueue, the
+periodic reconcile still finds the flag by its mark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fmejira.models.tenant import utcnow
+
+
+def mark_changed(flags: Iterable) -> None:
+    """Record that these flags' Jira records are out of date (inside the caller's transaction)."""
+    now = utcnow()
+    for flag in flags:
+        flag.sync_requested_at = now
+
+
+def push_soon(flag_ids: Iterable[int], tenant_id: int) -> None:
+    """Enqueue the push of these flags (and their issues' glances); call after the commit."""
+    from fmejira.sync import tasks
+
+    ids = sorted(set(flag_ids))
+    if ids:
+        tasks.push_flags(tenant_id, ids)
+
+
+def glance_soon(issue_ids: Iterable[int], tenant_id: int) -> None:
+    from fmejira.sync import tasks
+
+    ids = sorted(set(issue_ids))
+    if ids:
+        tasks.update_glances(tenant_id, ids)
