@@ -69,6 +69,10 @@ class RetryPolicy:
     read_timeout: float = 10.0
 
 
+# A person is waiting: try once more, briefly, then say so.
+INTERACTIVE = RetryPolicy(total=1, backoff_factor=0.2, max_wait=3.0, read_timeout=8.0)
+
+
 class RateLimitAwareRetry(Retry):
     """urllib3 Retry that also honours vendor reset headers (in seconds) and caps every wait.
 

@@ -10,8 +10,9 @@ from flask import current_app
 from fmejira.connect.signer import ConnectSigner
 from fmejira.jira.client import JiraClient
 from fmejira.models import Tenant
+from fmejira.outbound import RetryPolicy
 
 
-def jira_for(tenant: Tenant) -> JiraClient:
+def jira_for(tenant: Tenant, policy: RetryPolicy | None = None) -> JiraClient:
     signer = ConnectSigner(current_app.config["APP_KEY"], tenant.base_url, tenant.shared_secret)
-    return JiraClient(tenant.base_url, signer)
+    return JiraClient(tenant.base_url, signer, policy=policy)

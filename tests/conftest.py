@@ -12,6 +12,7 @@ from flask_migrate import upgrade
 
 from fmejira import create_app
 from fmejira.extensions import db
+from fmejira.jira_api.links import clear_refresh_cache
 from fmejira.jira_api.permissions import clear_cache as clear_admin_cache
 from fmejira.queue import huey
 from tests.fakes.connect_keys import FakeKeyServer
@@ -73,6 +74,7 @@ def app(database_url, tmp_path):
     register_probe_routes(app)
     huey.flush()
     clear_admin_cache()
+    clear_refresh_cache()
     with app.app_context():
         yield app
         huey.flush()
@@ -159,6 +161,8 @@ def run_tasks(limit: int = 200, include_scheduled: bool = False) -> int:
                 huey.enqueue(task)
         task = huey.dequeue()
         if task is None:
+            # Tasks ran in their own app context; requests in tests share the fixture's session.
+            db.session.expire_all()
             return ran
         huey.execute(task)
         ran += 1

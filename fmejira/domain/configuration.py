@@ -26,10 +26,7 @@ from fmejira.models import (
     Tenant,
 )
 from fmejira.models.tenant import utcnow
-from fmejira.outbound import RemoteError, RetryPolicy, Unauthorized, Unavailable
-
-# A person is waiting on these calls: try briefly, then tell them.
-INTERACTIVE_POLICY = RetryPolicy(total=1, backoff_factor=0.2, max_wait=3.0, read_timeout=8.0)
+from fmejira.outbound import INTERACTIVE, RemoteError, Unauthorized, Unavailable
 
 
 @dataclass(frozen=True)
@@ -177,7 +174,7 @@ def save(
                 code="api_key_in_use",
             )
 
-    choices = discover(fme_client(key, scheme, INTERACTIVE_POLICY))
+    choices = discover(fme_client(key, scheme, INTERACTIVE))
     chosen = _validate_selection(selection, choices)
 
     kept = {choice.workspace_id for choice, _ in chosen}
@@ -255,7 +252,7 @@ def record_outcome(connection: FmeConnection, error: Exception | None) -> None:
 def check(connection: FmeConnection, policy=None) -> FmeConnection:
     """Ask FME now whether the key still works, and store the answer."""
     try:
-        client_for(connection, policy or INTERACTIVE_POLICY).workspaces()
+        client_for(connection, policy or INTERACTIVE).workspaces()
     except RemoteError as exc:
         record_outcome(connection, exc)
     else:

@@ -19,7 +19,7 @@ from fmejira.errors import ApiError, Conflict, NotFoundError, ServiceUnavailable
 from fmejira.extensions import db
 from fmejira.models import Flag, FmeConnection, FmeProject, Issue, Link, LinkSource, Tenant
 from fmejira.models.tenant import utcnow
-from fmejira.outbound import NotFound, RemoteError
+from fmejira.outbound import INTERACTIVE, NotFound, RemoteError
 from fmejira.platform import jira_for
 from fmejira.sync import scheduling
 
@@ -94,16 +94,15 @@ def _get_or_create(model, lookup: dict, values: dict):
 
 
 def known_flag(tenant: Tenant, connection: FmeConnection, project: FmeProject, name: str) -> Flag:
-    """The flag from the catalogue, or from FME when the catalogue does not know it yet."""
+    """The flag from the catalogue, or from FME when the catalogue cannot vouch for it yet
+    (never seen, deleted, or only known from a definition, which carries no flag id)."""
     check_flag_name(name)
     lookup = {"tenant_id": tenant.id, "workspace_id": project.workspace_id, "name": name}
     flag = db.session.scalar(sa.select(Flag).filter_by(**lookup))
-    if flag is not None and not flag.deleted_in_fme:
+    if flag is not None and not flag.deleted_in_fme and flag.fme_id:
         return flag
     try:
-        remote = configuration.client_for(connection, configuration.INTERACTIVE_POLICY).flag(
-            project.workspace_id, name
-        )
+        remote = configuration.client_for(connection, INTERACTIVE).flag(project.workspace_id, name)
     except NotFound as exc:
         raise NotFoundError(
             f"FME has no flag {name!r} in the project {project.workspace_name}.",
@@ -127,7 +126,7 @@ def known_flag(tenant: Tenant, connection: FmeConnection, project: FmeProject, n
 def known_issue(tenant: Tenant, issue_key: str) -> Issue:
     """The issue as Jira knows it now, stored by id with its current key."""
     try:
-        remote = jira_for(tenant).get_issue(issue_key)
+        remote = jira_for(tenant, INTERACTIVE).get_issue(issue_key)
     except NotFound as exc:
         raise ApiError(
             f"Jira has no issue {issue_key} (or the app cannot see it).",

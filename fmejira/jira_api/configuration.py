@@ -10,6 +10,7 @@ from fmejira.domain import configuration
 from fmejira.errors import NotFoundError
 from fmejira.jira_api import bp
 from fmejira.jira_api.permissions import require_admin
+from fmejira.outbound import INTERACTIVE
 from fmejira.payloads import load_body
 
 FME_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="Not an FME id.")
@@ -119,9 +120,9 @@ def discover_projects():
     """The projects (and their environments) a key can see: a pasted one, or the stored one."""
     body = load_body(DiscoverSchema())
     if body.get("apiKey"):
-        client = configuration.fme_client(body["apiKey"], policy=configuration.INTERACTIVE_POLICY)
+        client = configuration.fme_client(body["apiKey"], policy=INTERACTIVE)
     else:
-        client = configuration.client_for(_connection_or_404(), configuration.INTERACTIVE_POLICY)
+        client = configuration.client_for(_connection_or_404(), INTERACTIVE)
     choices = configuration.discover(client)
     return jsonify(
         projects=[

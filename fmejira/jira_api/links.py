@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from cachetools import TTLCache
 from flask import jsonify, request
 from marshmallow import Schema, fields, validate
 
@@ -14,6 +15,27 @@ from fmejira.jira_api import bp
 from fmejira.models import FmeProject, LinkSource
 from fmejira.payloads import load_body
 from fmejira.sync import tasks
+
+# A glance viewed by many people asks for one refresh of a stale flag, not one per view.
+_recent_refreshes: TTLCache = TTLCache(maxsize=50_000, ttl=60)
+
+
+def _refresh_stale(tenant, flags, projects) -> bool:
+    stale = False
+    for flag in flags:
+        project = projects.get(flag.workspace_id)
+        if project is None or not is_stale(flag, project):
+            continue
+        stale = True
+        key = (tenant.id, flag.workspace_id, flag.name)
+        if key not in _recent_refreshes:
+            _recent_refreshes[key] = True
+            tasks.refresh_flag(tenant.id, flag.workspace_id, flag.name)
+    return stale
+
+
+def clear_refresh_cache() -> None:
+    _recent_refreshes.clear()
 
 
 class ConnectFlagSchema(Schema):
@@ -36,14 +58,10 @@ def issue_flags_payload(tenant, issue_key: str) -> dict:
     projects = _projects(tenant)
     flags = links.flags_of_issue(tenant, issue_key)
     org_id = _org_id(tenant)
-    stale = [f for f in flags if is_stale(f, projects.get(f.workspace_id))]
-    for flag in stale:
-        if flag.workspace_id in projects:
-            tasks.refresh_flag(tenant.id, flag.workspace_id, flag.name)
     return {
         "issueKey": links.normalise_issue_key(issue_key),
         "configured": bool(projects),
-        "refreshing": bool(stale),
+        "refreshing": _refresh_stale(tenant, flags, projects),
         "flags": [flag_view(f, projects.get(f.workspace_id), org_id) for f in flags],
     }
 

@@ -13,7 +13,7 @@ from cachetools import TTLCache
 
 from fmejira.connect.auth import current_context
 from fmejira.errors import Forbidden, ServiceUnavailable
-from fmejira.outbound import RemoteError
+from fmejira.outbound import INTERACTIVE, RemoteError
 from fmejira.platform import jira_for
 
 ADMIN_CACHE_SECONDS = 60
@@ -27,7 +27,7 @@ def is_admin(tenant, account_id: str) -> bool:
         if key in _admin_cache:
             return _admin_cache[key]
     try:
-        answer = jira_for(tenant).is_admin(account_id)
+        answer = jira_for(tenant, INTERACTIVE).is_admin(account_id)
     except RemoteError as exc:
         raise ServiceUnavailable(
             "Jira could not confirm your permissions right now; try again in a moment."
