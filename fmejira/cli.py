@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, ScriptInfo
 from flask_migrate import upgrade
+from werkzeug.serving import run_simple
 
 from fmejira import crypto
 from fmejira.extensions import db
@@ -99,7 +100,7 @@ def serve(host: str, port: int) -> None:
         [sys.executable, "-m", "flask", "--app", import_path, "fmejira", "worker"]
     )
     try:
-        current_app.run(host=host, port=port, use_reloader=False, threaded=True)
+        run_simple(host, port, current_app._get_current_object(), threaded=True)
     finally:
         consumer.terminate()
         consumer.wait(timeout=10)
