@@ -49,7 +49,7 @@ def rotate_keys(generate: bool) -> None:
 def worker(workers: int) -> None:
     """Run a queue consumer (any number of machines may run one when REDIS_URL is set)."""
     from fmejira.queue import huey
-    from fmejira.sync import tasks  # noqa: F401  (registers the tasks)
+    from fmejira.sync import forget, tasks  # noqa: F401  (registers the tasks)
 
     # A killed consumer leaves no lock behind: locks are flushed when a consumer starts.
     huey.create_consumer(workers=workers, worker_type="thread", flush_locks=True).run()

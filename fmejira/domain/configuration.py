@@ -27,6 +27,7 @@ from fmejira.models import (
 )
 from fmejira.models.tenant import utcnow
 from fmejira.outbound import INTERACTIVE, RemoteError, Unauthorized, Unavailable
+from fmejira.sync import scheduling
 
 
 @dataclass(frozen=True)
@@ -138,11 +139,21 @@ def _links_in(tenant: Tenant, workspace_ids: set[str]) -> int:
     )
 
 
-def _remove_flags_of(tenant: Tenant, workspace_ids: set[str]) -> None:
-    if workspace_ids:
-        db.session.execute(
-            sa.delete(Flag).where(Flag.tenant_id == tenant.id, Flag.workspace_id.in_(workspace_ids))
+def _remove_flags_of(tenant: Tenant, workspace_ids: set[str] | None) -> list[int]:
+    """Delete the flags (and so the links) of these projects, or of all; returns the ids of the
+    issues that lost links, whose glances must be recomputed."""
+    scope = [Flag.tenant_id == tenant.id]
+    if workspace_ids is not None:
+        if not workspace_ids:
+            return []
+        scope.append(Flag.workspace_id.in_(workspace_ids))
+    issue_ids = list(
+        db.session.scalars(
+            sa.select(Link.issue_id).join(Flag, Link.flag_id == Flag.id).where(*scope).distinct()
         )
+    )
+    db.session.execute(sa.delete(Flag).where(*scope))
+    return issue_ids
 
 
 def save(
@@ -201,8 +212,10 @@ def save(
         _project(tenant, by_id.get(choice.workspace_id), choice, environment)
         for choice, environment in chosen
     ]
-    _remove_flags_of(tenant, dropped)
+    orphaned_issues = _remove_flags_of(tenant, dropped)
     db.session.commit()
+    if dropped:
+        scheduling.forget_soon(tenant.id, sorted(dropped), orphaned_issues)
     return connection
 
 
@@ -216,10 +229,12 @@ def _project(tenant, project, choice, environment) -> FmeProject:
 
 
 def delete(tenant: Tenant) -> None:
-    """Forget the key, the projects and every link and flag of the site."""
-    db.session.execute(sa.delete(Flag).where(Flag.tenant_id == tenant.id))
+    """Forget the key, the projects and every link and flag of the site, and remove the app's
+    records from Jira."""
+    orphaned_issues = _remove_flags_of(tenant, None)
     db.session.execute(sa.delete(FmeConnection).where(FmeConnection.tenant_id == tenant.id))
     db.session.commit()
+    scheduling.forget_soon(tenant.id, None, orphaned_issues)
 
 
 # -- health ---------------------------------------------------------------------------------------

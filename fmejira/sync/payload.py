@@ -13,6 +13,7 @@ from fmejira.domain.rollout import FlagStatus, describe_rollout, environment_typ
 MAX_ASSOCIATED_ISSUES = 500
 GLANCE_KEY = "fme-flags-glance"
 PROVIDER_PRODUCT = "Harness FME"
+RECORD_SOURCE = "fmejira"  # the bulk ``source`` property: every record the app sends carries it
 
 
 def jira_flag_id(workspace_id: str, flag_name: str) -> str:
@@ -86,7 +87,7 @@ def feature_flag_record(
 def bulk_body(records: list[dict], workspace_id: str) -> dict:
     """The bulk request; the properties let the app delete all its records of a project."""
     return {
-        "properties": {"source": "fmejira", "workspaceId": workspace_id},
+        "properties": {"source": RECORD_SOURCE, "workspaceId": workspace_id},
         "flags": records,
         "providerMetadata": {"product": PROVIDER_PRODUCT},
     }

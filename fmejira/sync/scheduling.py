@@ -33,3 +33,10 @@ def glance_soon(issue_ids: Iterable[int], tenant_id: int) -> None:
     ids = sorted(set(issue_ids))
     if ids:
         tasks.update_glances(tenant_id, ids)
+
+
+def forget_soon(tenant_id: int, workspace_ids: list[str] | None, issue_ids: Iterable[int]) -> None:
+    """Enqueue the removal of the app's Jira records of these projects (None: all of them)."""
+    from fmejira.sync import forget
+
+    forget.forget_projects(tenant_id, workspace_ids, sorted(set(issue_ids)))

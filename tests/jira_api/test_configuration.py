@@ -307,3 +307,48 @@ def test_delete_removes_the_key_projects_and_links(client, site, fake_fme):
     assert db.session.scalar(sa.select(sa.func.count(FmeProject.id))) == 0
     assert db.session.scalar(sa.select(sa.func.count(Link.id))) == 0
     assert call(client, site, "get").json["status"] == "unconfigured"
+
+
+def _pushed_link(client, site, fake_fme, fake_jira):
+    from tests.conftest import run_tasks
+
+    call(client, site, "put", json={"apiKey": FME_KEY, "projects": [CHECKOUT]})
+    fake_fme.add_flag("ws-checkout", "new-checkout")
+    response = client.post(
+        "/jira/api/issues/ABC-1/flags",
+        headers=auth_header(context_jwt(site)),
+        json={"workspaceId": "ws-checkout", "flagName": "new-checkout"},
+    )
+    assert response.status_code == 201
+    run_tasks()
+    assert "ws-checkout.new-checkout" in fake_jira.flags
+
+
+def test_delete_removes_the_apps_records_from_jira(client, site, fake_fme, fake_jira):
+    from tests.conftest import run_tasks
+
+    _pushed_link(client, site, fake_fme, fake_jira)
+    assert call(client, site, "delete").status_code == 204
+    run_tasks()
+    assert fake_jira.flags == {}
+    glance = fake_jira.issue("ABC-1").properties
+    (value,) = glance.values()
+    assert value["value"]["label"] == "No flags"
+
+
+def test_dropping_a_project_removes_its_records_from_jira(client, site, fake_fme, fake_jira):
+    from tests.conftest import run_tasks
+
+    _pushed_link(client, site, fake_fme, fake_jira)
+    fake_fme.add_workspace("ws-billing", "Billing")
+    fake_fme.add_key(FME_KEY, {"ws-checkout", "ws-billing"})
+    body = {
+        "apiKey": FME_KEY,
+        "projects": [{"workspaceId": "ws-billing", "primaryEnvironmentId": "env-prod"}],
+        "confirm": True,
+    }
+    assert call(client, site, "put", json=body).status_code == 200
+    run_tasks()
+    assert fake_jira.flags == {}
+    deletes = [r for r in fake_jira.requests if r.path.endswith("/bulkByProperties")]
+    assert deletes and deletes[-1].query == {"source": "fmejira", "workspaceId": "ws-checkout"}
