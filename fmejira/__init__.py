@@ -17,7 +17,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     """Build the app; ``overrides`` (tests) are applied on top of the environment's settings."""
     app = Flask(
         __name__,
-        instance_path=instance_path,
+        instance_path=instance_path or os.environ.get("FMEJIRA_INSTANCE_PATH") or None,
         instance_relative_config=True,
         template_folder=os.path.join(os.path.dirname(__file__), "..", "templates"),
     )

@@ -51,8 +51,11 @@ def worker(workers: int) -> None:
     from fmejira.queue import huey
     from fmejira.sync import forget, tasks  # noqa: F401  (registers the tasks)
 
-    # A killed consumer leaves no lock behind: locks are flushed when a consumer starts.
-    huey.create_consumer(workers=workers, worker_type="thread", flush_locks=True).run()
+    # Idle polling (SQLite queue) backs off to at most 0.25 s, so a change waits at most that
+    # long for a worker; Redis consumers block on the queue instead of polling.
+    huey.create_consumer(
+        workers=workers, worker_type="thread", initial_delay=0.05, backoff=1.5, max_delay=0.25
+    ).run()
 
 
 @fmejira_cli.command("resync")

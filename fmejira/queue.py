@@ -31,7 +31,7 @@ def init_queue(app: Flask) -> None:
     if url == "memory://":
         storage_class, kwargs = MemoryStorage, {}
     elif url:
-        storage_class, kwargs = RedisStorage, {"url": url}
+        storage_class, kwargs = RedisStorage, {"url": url, "blocking": True, "read_timeout": 1}
     else:
         path = os.path.join(app.instance_path, QUEUE_FILE_NAME)
         storage_class, kwargs = SqliteStorage, {"filename": path}

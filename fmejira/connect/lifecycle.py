@@ -72,7 +72,7 @@ def installed():
     tenant.description = data["description"]
     tenant.oauth_client_id = data["oauthClientId"]
     tenant.shared_secret = data["sharedSecret"]
-    if tenant.state is not TenantState.INSTALLED or tenant.id is None:
+    if tenant.id is None or returning:
         tenant.installed_at = utcnow()
     tenant.state = TenantState.INSTALLED
     tenant.enabled = True
