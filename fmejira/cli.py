@@ -45,7 +45,9 @@ def rotate_keys(generate: bool) -> None:
 
 
 @fmejira_cli.command("worker")
-@click.option("--workers", default=2, show_default=True, help="Worker threads.")
+@click.option(
+    "--workers", default=4, show_default=True, help="Worker threads (the work waits on I/O)."
+)
 def worker(workers: int) -> None:
     """Run a queue consumer (any number of machines may run one when REDIS_URL is set)."""
     from fmejira.queue import huey

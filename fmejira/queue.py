@@ -13,7 +13,7 @@ import os
 
 from flask import Flask
 from huey import Huey
-from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from huey.storage import MemoryStorage, PriorityRedisStorage, SqliteStorage
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def init_queue(app: Flask) -> None:
     if url == "memory://":
         storage_class, kwargs = MemoryStorage, {}
     elif url:
-        storage_class, kwargs = RedisStorage, {"url": url, "blocking": True, "read_timeout": 1}
+        storage_class, kwargs = PriorityRedisStorage, {"url": url, "blocking": True}
     else:
         path = os.path.join(app.instance_path, QUEUE_FILE_NAME)
         storage_class, kwargs = SqliteStorage, {"filename": path}

@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from fmejira.domain.rollout import FlagStatus, describe_rollout, environment_type, to_jira_status
+from fmejira.domain.rollout import FlagStatus, environment_type, to_jira_status
 
 MAX_ASSOCIATED_ISSUES = 500
 GLANCE_KEY = "fme-flags-glance"
 PROVIDER_PRODUCT = "Harness FME"
-RECORD_SOURCE = "fmejira"  # the bulk ``source`` property: every record the app sends carries it
+RECORD_SOURCE = "fmejira"
+LOZENGE_LABEL_LIMIT = 40  # the bulk ``source`` property: every record the app sends carries it
 
 
 def jira_flag_id(workspace_id: str, flag_name: str) -> str:
@@ -98,24 +99,22 @@ def glance_property_key(app_key: str) -> str:
 
 
 def glance_status(flags_with_states: Sequence[tuple[object, object]]) -> dict:
-    """The issue glance's lozenge: one flag shows its state, several show on / off / mixed."""
+    """The issue glance's lozenge: the flag's name (or "N flags"), coloured by whether the
+    flags are on in their primary environment: all on, all off, or mixed."""
     if not flags_with_states:
         return {"type": "lozenge", "value": {"label": "No flags", "type": "default"}}
     states = [state for _, state in flags_with_states]
     if len(flags_with_states) == 1:
-        _, state = flags_with_states[0]
-        if state is None:
-            label, kind = "Unknown", "default"
-        elif state.killed:
-            label, kind = "Off", "removed"
-        else:
-            label, kind = describe_rollout(status_of(state)), "success"
-        return {"type": "lozenge", "value": {"label": label[:30], "type": kind}}
-    on = sum(1 for s in states if s is not None and not s.killed)
-    if on == len(states):
-        label, kind = f"{on} on", "success"
-    elif on == 0:
-        label, kind = f"{len(states)} off", "removed"
+        label = flags_with_states[0][0].name
     else:
-        label, kind = f"{on} of {len(states)} on", "inprogress"
-    return {"type": "lozenge", "value": {"label": label, "type": kind}}
+        label = f"{len(flags_with_states)} flags"
+    on = sum(1 for state in states if state is not None and not state.killed)
+    if any(state is None for state in states):
+        kind = "default"  # not read from FME yet: say nothing rather than guess
+    elif on == len(states):
+        kind = "success"
+    elif on == 0:
+        kind = "removed"
+    else:
+        kind = "moved"
+    return {"type": "lozenge", "value": {"label": label[:LOZENGE_LABEL_LIMIT], "type": kind}}

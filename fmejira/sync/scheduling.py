@@ -27,12 +27,16 @@ def push_soon(flag_ids: Iterable[int], tenant_id: int) -> None:
         tasks.push_flags(tenant_id, ids)
 
 
+GLANCE_CHUNK = 50  # one call per issue: small tasks spread over workers and yield to pushes
+
+
 def glance_soon(issue_ids: Iterable[int], tenant_id: int) -> None:
+    """Enqueue the glance updates of these issues, in chunks."""
     from fmejira.sync import tasks
 
     ids = sorted(set(issue_ids))
-    if ids:
-        tasks.update_glances(tenant_id, ids)
+    for start in range(0, len(ids), GLANCE_CHUNK):
+        tasks.update_glances(tenant_id, ids[start : start + GLANCE_CHUNK])
 
 
 def forget_soon(tenant_id: int, workspace_ids: list[str] | None, issue_ids: Iterable[int]) -> None:

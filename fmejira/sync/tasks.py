@@ -24,16 +24,21 @@ RETRIES = 8  # with the backoff below: about 21 minutes of attempts before the r
 RETRY_DELAY = 5
 RETRY_BACKOFF = 2
 RECONCILE_BATCH = 500
+# What Jira's Releases field shows goes first; glances (one call per issue) fill in after.
+PRIORITY_FLAGS = 10
+PRIORITY_GLANCES = 0
 
 
 class PushIncomplete(Exception):
     """Jira refused some records; the task is retried with backoff."""
 
 
-def remote_task(fn):
+def remote_task(fn=None, *, priority: int = PRIORITY_FLAGS):
     """A queue task that talks to FME or Jira: retried with backoff, waiting what a rate limit
     asks for (bounded), and dropped when the peer refuses the credentials (retrying cannot help;
     the connection status tells the admin, and the reconcile picks the work up later)."""
+    if fn is None:
+        return functools.partial(remote_task, priority=priority)
 
     @huey.task(
         retries=RETRIES,
@@ -41,6 +46,7 @@ def remote_task(fn):
         retry_backoff=RETRY_BACKOFF,
         context=True,
         name=fn.__name__,
+        priority=priority,
     )
     @in_app_context
     @functools.wraps(fn)
@@ -71,7 +77,7 @@ def push_flags(tenant_id: int, flag_ids: list[int]) -> None:
         raise PushIncomplete(f"Jira refused {len(report.failed)} flag record(s)")
 
 
-@remote_task
+@remote_task(priority=PRIORITY_GLANCES)
 def update_glances(tenant_id: int, issue_ids: list[int]) -> None:
     push.update_glances(tenant_id, issue_ids)
 
