@@ -15,4 +15,4 @@ from fmejira.outbound import RetryPolicy
 
 def jira_for(tenant: Tenant, policy: RetryPolicy | None = None) -> JiraClient:
     signer = ConnectSigner(current_app.config["APP_KEY"], tenant.base_url, tenant.shared_secret)
-    return JiraClient(tenant.base_url, signer, policy=policy)
+    return JiraClient(tenant.base_url, signer, policy=policy or current_app.config["RETRY_POLICY"])

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from fmejira.outbound import RetryPolicy
+
 
 def _bool(value: str | None, default: bool = False) -> bool:
     if value is None:
@@ -42,6 +44,8 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
             "FMEJIRA_CONNECT_STAGING_KEYS_URL",
             "https://cs-migrations--cdn.us-west-1.staging.public.atl-paas.net",
         ).rstrip("/"),
+        # Background calls to FME and Jira (tasks); a waiting person gets outbound.INTERACTIVE.
+        "RETRY_POLICY": RetryPolicy(),
         "JWT_LEEWAY_SECONDS": int(environ.get("FMEJIRA_JWT_LEEWAY_SECONDS", "5")),
         "PAGE_TOKEN_TTL_SECONDS": int(environ.get("FMEJIRA_PAGE_TOKEN_TTL_SECONDS", "900")),
         "REFRESH_MINUTES": int(environ.get("FMEJIRA_REFRESH_MINUTES", "5")),

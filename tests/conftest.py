@@ -14,6 +14,7 @@ from fmejira import create_app
 from fmejira.extensions import db
 from fmejira.jira_api.links import clear_refresh_cache
 from fmejira.jira_api.permissions import clear_cache as clear_admin_cache
+from fmejira.outbound import RetryPolicy
 from fmejira.queue import huey
 from tests.fakes.connect_keys import FakeKeyServer
 from tests.fakes.fme_server import FakeFme
@@ -35,6 +36,7 @@ def _settings(database_url: str, **extra) -> dict:
         "CONNECT_KEYS_URL": "http://127.0.0.1:9",  # nothing listens: tests start their own
         "FME_API_URL": "http://127.0.0.1:9",
         "QUEUE_URL": TEST_REDIS_URL or "memory://",
+        "RETRY_POLICY": RetryPolicy(total=3, backoff_factor=0.01, backoff_jitter=0.0, max_wait=5.0),
         "RATELIMIT_STORAGE_URI": TEST_REDIS_URL or "memory://",
         **extra,
     }
@@ -156,8 +158,9 @@ def run_tasks(limit: int = 200, include_scheduled: bool = False) -> int:
     """Run queued tasks in this thread until the queue is empty; returns how many ran."""
     ran = 0
     while ran < limit:
-        if include_scheduled:
+        if include_scheduled:  # fast-forward: retries and delays run now
             for task in huey.read_schedule(huey._get_timestamp() + _far_future()):
+                task.eta = None
                 huey.enqueue(task)
         task = huey.dequeue()
         if task is None:

@@ -51,6 +51,7 @@ def connection_for(tenant: Tenant) -> FmeConnection | None:
 
 def fme_client(api_key: str, scheme: AuthScheme | str | None = None, policy=None) -> FmeClient:
     scheme = AuthScheme(scheme or detect_auth_scheme(api_key))
+    policy = policy or current_app.config["RETRY_POLICY"]
     return FmeClient(current_app.config["FME_API_URL"], api_key, scheme.value, policy=policy)
 
 
