@@ -62,6 +62,17 @@ class ServiceUnavailable(ApiError):
     code = "unavailable"
 
 
+def describe_messages(messages, prefix: str = "") -> str:
+    """Validation messages (nested dicts of lists) as one readable line: ``field: reason``."""
+    if isinstance(messages, dict):
+        return "; ".join(
+            describe_messages(value, f"{prefix}{key}.") for key, value in messages.items()
+        )
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return f"{prefix.rstrip('.')}: {' '.join(messages)}"
+    return f"{prefix.rstrip('.')}: {messages}"
+
+
 def error_response(status: int, code: str, message: str, headers: dict | None = None):
     response = jsonify({"error": {"code": code, "message": message}})
     response.status_code = status
@@ -83,8 +94,11 @@ def register_error_handlers(app: Flask) -> None:
     def handle_http_exception(exc: HTTPException):
         data = getattr(exc, "data", None) or {}
         message = exc.description or exc.name
-        if data.get("messages"):  # flask-smorest / webargs validation details
-            message = f"{message}: {data['messages']}"
+        messages = data.get("messages")
+        if messages:  # flask-smorest / webargs validation details, without the location level
+            if isinstance(messages, dict) and len(messages) == 1:
+                messages = next(iter(messages.values()))
+            message = f"Invalid request: {describe_messages(messages)}"
         headers = dict(exc.get_headers()) if exc.response is None else {}
         headers.pop("Content-Type", None)
         return error_response(exc.code or 500, _http_code(exc), str(message), headers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 from marshmallow import Schema, ValidationError
 
-from fmejira.errors import ApiError
+from fmejira.errors import ApiError, describe_messages
 
 
 def load_body(schema: Schema) -> dict:
@@ -21,13 +21,5 @@ def load_body(schema: Schema) -> dict:
         return schema.load(body)
     except ValidationError as exc:
         raise ApiError(
-            f"Invalid request body: {_flatten(exc.messages)}", code="invalid_body"
+            f"Invalid request body: {describe_messages(exc.messages)}", code="invalid_body"
         ) from exc
-
-
-def _flatten(messages, prefix: str = "") -> str:
-    if isinstance(messages, dict):
-        return "; ".join(_flatten(value, f"{prefix}{key}.") for key, value in messages.items())
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return f"{prefix.rstrip('.')}: {' '.join(messages)}"
-    return f"{prefix.rstrip('.')}: {messages}"

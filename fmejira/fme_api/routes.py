@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from fmejira.domain import links
+from fmejira.errors import ApiError
 from fmejira.fme_api.auth import current_fme_context, fme_request
 from fmejira.fme_api.schemas import ConnectIssueSchema, ErrorSchema, IssueSchema
 from fmejira.models import LinkSource
@@ -16,6 +18,15 @@ blp = Blueprint(
     url_prefix="/api/v1",
     description="Connect Jira issues to an FME feature flag (called from FME).",
 )
+
+@blp.before_request
+def require_json_body():
+    """A body that is not JSON is refused before validation, with 415 rather than 422."""
+    if request.method == "POST" and not request.is_json:
+        raise ApiError(
+            "Send the body as application/json.", code="unsupported_media_type", status=415
+        )
+
 
 ERRORS = {
     400: "Malformed request (bad issue key, flag name or body).",
