@@ -75,5 +75,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(jira_api)
     app.register_blueprint(fme_webhooks.bp)
     app.register_blueprint(jira_webhooks.bp)
-    limiter.limit(lambda: app.config["API_RATE_LIMIT"])(fme_api)
     api.register_blueprint(fme_api)

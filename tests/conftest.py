@@ -11,7 +11,7 @@ from cryptography.fernet import Fernet
 from flask_migrate import upgrade
 
 from fmejira import create_app
-from fmejira.extensions import db
+from fmejira.extensions import db, limiter
 from fmejira.jira_api.links import clear_refresh_cache
 from fmejira.jira_api.permissions import clear_cache as clear_admin_cache
 from fmejira.outbound import RetryPolicy
@@ -77,6 +77,8 @@ def app(database_url, tmp_path):
     huey.flush()
     clear_admin_cache()
     clear_refresh_cache()
+    with app.app_context():
+        limiter.reset()
     with app.app_context():
         yield app
         huey.flush()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from fmejira.domain import links
 from fmejira.errors import ApiError
+from fmejira.extensions import limiter
 from fmejira.fme_api.auth import current_fme_context, fme_request
 from fmejira.fme_api.schemas import ConnectIssueSchema, ErrorSchema, IssueSchema
 from fmejira.models import LinkSource
@@ -18,6 +19,11 @@ blp = Blueprint(
     url_prefix="/api/v1",
     description="Connect Jira issues to an FME feature flag (called from FME).",
 )
+
+# Per FME key (see extensions._api_key_or_address); the limit is read per request, so one
+# declaration serves every app instance.
+limiter.limit(lambda: current_app.config["API_RATE_LIMIT"])(blp)
+
 
 @blp.before_request
 def require_json_body():
