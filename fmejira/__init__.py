@@ -66,6 +66,7 @@ def _register_blueprints(app: Flask) -> None:
     from fmejira.connect import descriptor, lifecycle
     from fmejira.fme_api.routes import blp as fme_api
     from fmejira.jira_api import bp as jira_api
+    from fmejira.pages import bp as pages
     from fmejira.webhooks import fme as fme_webhooks
     from fmejira.webhooks import jira as jira_webhooks
 
@@ -73,6 +74,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(descriptor.bp)
     app.register_blueprint(lifecycle.bp)
     app.register_blueprint(jira_api)
+    app.register_blueprint(pages)
     app.register_blueprint(fme_webhooks.bp)
     app.register_blueprint(jira_webhooks.bp)
     api.register_blueprint(fme_api)

@@ -37,6 +37,11 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
             "FMEJIRA_FME_API_URL", "https://api.split.io/internal/api/v2"
         ).rstrip("/"),
         "FME_APP_URL": environ.get("FMEJIRA_FME_APP_URL", "https://app.split.io").rstrip("/"),
+        # Where "Create feature flag" sends people; {issue_key} and {summary} are filled in.
+        "FME_CREATE_FLAG_URL": environ.get(
+            "FMEJIRA_FME_CREATE_FLAG_URL",
+            "https://app.split.io/splits/create?jiraIssueKey={issue_key}&description={summary}",
+        ),
         "CONNECT_KEYS_URL": environ.get(
             "FMEJIRA_CONNECT_KEYS_URL", "https://connect-install-keys.atlassian.com"
         ).rstrip("/"),
