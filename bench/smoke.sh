@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# CI-sized benchmark run (seconds): tiny data on SQLite, a few hundred requests per hot path
+# through gunicorn, and the sync benchmark with a handful of flags. Fails on any non-2xx.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export DATABASE_URL="sqlite:///$work/bench.sqlite3" FMEJIRA_INSTANCE_PATH="$work" FMEJIRA_LOG_LEVEL=WARNING
+export FMEJIRA_SECRET_KEY="$(.venv/bin/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+.venv/bin/python -m bench.generate --scale 0.01 --requests 200 --out "$work/requests"
+.venv/bin/python -m bench.run --requests "$work/requests" --servers gunicorn --duration 1 --connections 4
+.venv/bin/python -m bench.sync --flags 60 --linked 20 --issues 50 --runs 3
