@@ -6,6 +6,7 @@ import enum
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fmejira.crypto import EncryptedText
@@ -48,10 +49,15 @@ class Tenant(db.Model):
     )
     uninstalled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
-    @property
+    @hybrid_property
     def is_active(self) -> bool:
         """Installed and not disabled: only active tenants are served and worked for."""
         return self.state is TenantState.INSTALLED and self.enabled
+
+    @is_active.inplace.expression
+    @classmethod
+    def _is_active_expression(cls):
+        return sa.and_(cls.state == TenantState.INSTALLED, cls.enabled.is_(True))
 
     @property
     def link_base_url(self) -> str:

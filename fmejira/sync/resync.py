@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from fmejira.domain import configuration
 from fmejira.extensions import db
-from fmejira.models import Flag, Link, Tenant, TenantState
+from fmejira.models import Flag, Link, Tenant
 from fmejira.outbound import RemoteError
 from fmejira.queue import depth
 from fmejira.sync import push, refresh, scheduling
@@ -26,7 +26,7 @@ class ResyncSummary:
 
 
 def _tenants(client_key: str | None) -> list[Tenant]:
-    query = sa.select(Tenant).where(Tenant.state == TenantState.INSTALLED, Tenant.enabled)
+    query = sa.select(Tenant).where(Tenant.is_active)
     if client_key:
         query = query.where(Tenant.client_key == client_key)
     return list(db.session.scalars(query.order_by(Tenant.id)))

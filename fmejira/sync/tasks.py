@@ -12,7 +12,7 @@ from huey import RetryTask, crontab
 
 from fmejira.domain import configuration
 from fmejira.extensions import db
-from fmejira.models import ConnectionStatus, Flag, FmeConnection, Link, Tenant, TenantState
+from fmejira.models import ConnectionStatus, Flag, FmeConnection, Link, Tenant
 from fmejira.models.tenant import utcnow
 from fmejira.outbound import RateLimited, Unauthorized
 from fmejira.queue import huey, in_app_context
@@ -130,8 +130,7 @@ def reconcile() -> None:
         sa.select(Flag.tenant_id, Flag.id)
         .join(Tenant, Tenant.id == Flag.tenant_id)
         .where(
-            Tenant.state == TenantState.INSTALLED,
-            Tenant.enabled.is_(True),
+            Tenant.is_active,
             Flag.sync_requested_at.is_not(None),
             Flag.sync_requested_at < grace,
             sa.or_(Flag.synced_at.is_(None), Flag.synced_at < Flag.sync_requested_at),
@@ -161,8 +160,7 @@ def refresh_due() -> None:
         sa.select(FmeConnection.tenant_id, FmeConnection.id)
         .join(Tenant, Tenant.id == FmeConnection.tenant_id)
         .where(
-            Tenant.state == TenantState.INSTALLED,
-            Tenant.enabled.is_(True),
+            Tenant.is_active,
             FmeConnection.status != ConnectionStatus.NOT_AUTHORIZED,
             sa.or_(FmeConnection.refreshed_at.is_(None), FmeConnection.refreshed_at < due_before),
         )
