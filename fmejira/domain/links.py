@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from fmejira.domain import configuration
@@ -78,19 +78,27 @@ def configured_project(tenant: Tenant, workspace_id: str) -> FmeProject:
     return project
 
 
+_UPSERT_DIALECTS = {"postgresql": postgresql, "sqlite": sqlite}
+
+
 def _get_or_create(model, lookup: dict, values: dict):
-    """The row matching ``lookup``, created with ``values`` if absent; safe against a racing
-    insert of the same row (the unique constraint decides, the loser reads the winner's row)."""
+    """The row matching ``lookup`` (its unique key), created with ``values`` if absent.
+
+    ``INSERT … ON CONFLICT DO NOTHING`` lets the unique constraint settle a racing insert of
+    the same row without an error or a savepoint (a first SAVEPOINT on SQLite's driver would
+    become the transaction, and releasing it would commit a request's half-done work).
+    """
     row = db.session.scalar(sa.select(model).filter_by(**lookup))
     if row is not None:
         return row, False
-    try:
-        with db.session.begin_nested():
-            row = model(**lookup, **values)
-            db.session.add(row)
-        return row, True
-    except IntegrityError:
-        return db.session.scalar(sa.select(model).filter_by(**lookup)), False
+    dialect = _UPSERT_DIALECTS[db.session.get_bind().dialect.name]
+    inserted = db.session.execute(
+        dialect.insert(model)
+        .values(**lookup, **values)
+        .on_conflict_do_nothing(index_elements=list(lookup))
+    )
+    row = db.session.scalar(sa.select(model).filter_by(**lookup))
+    return row, bool(inserted.rowcount)
 
 
 def known_flag(tenant: Tenant, connection: FmeConnection, project: FmeProject, name: str) -> Flag:
@@ -183,8 +191,10 @@ def _link(tenant: Tenant, workspace_id: str, flag_name: str, issue_key: str) -> 
         .join(Issue, Link.issue_id == Issue.id)
         .where(
             Link.tenant_id == tenant.id,
+            Flag.tenant_id == tenant.id,
             Flag.workspace_id == workspace_id,
             Flag.name == flag_name,
+            Issue.tenant_id == tenant.id,
             Issue.key == issue_key,
         )
     )
@@ -212,7 +222,10 @@ def flags_of_issue(tenant: Tenant, issue_key: str) -> list[Flag]:
             sa.select(Flag)
             .join(Link, Link.flag_id == Flag.id)
             .join(Issue, Link.issue_id == Issue.id)
-            .where(Link.tenant_id == tenant.id, Issue.key == issue_key)
+            # Issue.tenant_id too, so the (tenant_id, key) index finds the issue directly
+            .where(
+                Link.tenant_id == tenant.id, Issue.tenant_id == tenant.id, Issue.key == issue_key
+            )
             .options(selectinload(Flag.states))
             .order_by(Flag.name)
         )
@@ -228,6 +241,7 @@ def issues_of_flag(tenant: Tenant, workspace_id: str, flag_name: str) -> list[Is
             .join(Flag, Link.flag_id == Flag.id)
             .where(
                 Link.tenant_id == tenant.id,
+                Flag.tenant_id == tenant.id,  # so the (tenant_id, workspace_id, name) index serves
                 Flag.workspace_id == workspace_id,
                 Flag.name == flag_name,
             )

@@ -2,56 +2,122 @@
 
 from __future__ import annotations
 
+import functools
+import re
+
 from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from webargs.flaskparser import FlaskParser
 
 from fmejira.domain import links
-from fmejira.errors import ApiError
+from fmejira.errors import ApiError, NotFoundError
 from fmejira.extensions import limiter
 from fmejira.fme_api.auth import current_fme_context, fme_request
-from fmejira.fme_api.schemas import ConnectIssueSchema, ErrorSchema, IssueSchema
+from fmejira.fme_api.schemas import (
+    ISSUE_KEY_PATTERN,
+    ConnectIssueSchema,
+    ErrorSchema,
+    IssueSchema,
+)
 from fmejira.models import LinkSource
 
-blp = Blueprint(
+WORKSPACE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # as the Jira side's ConnectFlagSchema
+
+
+class _JsonParser(FlaskParser):
+    """webargs' parser, answering every unreadable body alike, in words a caller understands.
+
+    Python's decoder raises RecursionError (not a ValueError) for JSON nested a few thousand
+    levels deep, which fits well within 64 KiB: without this that body is a 500.
+    """
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError as exc:
+            return self._handle_invalid_json_error(exc, req)
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        raise ApiError("The body is not valid JSON.", code="invalid_json")
+
+
+class _Blueprint(Blueprint):
+    ARGUMENTS_PARSER = _JsonParser()
+
+
+blp = _Blueprint(
     "fme_api",
     __name__,
     url_prefix="/api/v1",
     description="Connect Jira issues to an FME feature flag (called from FME).",
 )
 
-# Per FME key (see extensions._api_key_or_address); the limit is read per request, so one
-# declaration serves every app instance.
-limiter.limit(lambda: current_app.config["API_RATE_LIMIT"])(blp)
+# One budget per FME key (see extensions._api_key_or_address) for the whole API, not one per
+# route; the limit is read per request, so one declaration serves every app instance.
+limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="fme_api")(blp)
+
+PATH_PARAMETERS = {
+    "workspace_id": ("The FME project (workspace) id.", WORKSPACE_ID.pattern),
+    "flag_name": ("The feature flag's name.", links.FLAG_NAME.pattern),
+    "issue_key": ("A Jira issue key; case does not matter.", ISSUE_KEY_PATTERN),
+}
 
 
-@blp.before_request
-def require_json_body():
-    """A body that is not JSON is refused before validation, with 415 rather than 422."""
-    if request.method == "POST" and not request.is_json:
-        raise ApiError(
-            "Send the body as application/json.", code="unsupported_media_type", status=415
-        )
+def _path_parameters(*names) -> list[dict]:
+    return [
+        {
+            "in": "path",
+            "name": name,
+            "description": PATH_PARAMETERS[name][0],
+            "schema": {"type": "string", "pattern": PATH_PARAMETERS[name][1]},
+        }
+        for name in names
+    ]
+
+
+def well_formed(view):
+    """Refuse, once the caller is known, what no lookup can answer.
+
+    A POST body that is not JSON is a 415 (webargs would call it a 422). A workspace id that no
+    FME project can have is unknown before it reaches the database: PostgreSQL refuses text
+    holding a NUL byte with an error, not with an empty result.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args, workspace_id, **kwargs):
+        if request.method == "POST" and not request.is_json:
+            raise ApiError(
+                "Send the body as application/json.", code="unsupported_media_type", status=415
+            )
+        if not WORKSPACE_ID.fullmatch(workspace_id):
+            raise NotFoundError(
+                "No FME project connected to this Jira site has this id.", code="unknown_project"
+            )
+        return view(*args, workspace_id=workspace_id, **kwargs)
+
+    return wrapper
 
 
 ERRORS = {
-    400: "Malformed request (bad issue key, flag name or body).",
-    401: "Missing or unknown FME Admin API key.",
-    404: "Unknown project, flag or link.",
-    409: "FME is not configured for the Jira site.",
+    400: "Malformed request: a bad flag name or issue key, or a body that is not JSON.",
+    401: "Missing or unknown FME Admin API key, or its Jira site uninstalled the app.",
+    404: "Unknown or unconnected project, unknown flag, or no such link.",
     413: "Body larger than 64 KiB.",
     415: "Body is not application/json.",
     422: "Body failed validation, or Jira has no such issue.",
-    429: "Too many requests for this key.",
+    429: "Too many requests for this key; Retry-After says when to try again.",
     503: "FME or Jira could not be reached; nothing was changed.",
 }
 
 
-def _document_errors(*codes):
+def _documented(*codes):
+    """The key this API requires, and the errors (in the one error shape) a route answers."""
+
     def decorator(fn):
         for code in codes:
             fn = blp.alt_response(code, schema=ErrorSchema, description=ERRORS[code])(fn)
-        return fn
+        return blp.doc(security=[{"fmeApiKey": []}])(fn)
 
     return decorator
 
@@ -66,13 +132,17 @@ def _issue(issue, tenant) -> dict:
     }
 
 
-@blp.route("/flags/<workspace_id>/<flag_name>/issues")
+@blp.route(
+    "/flags/<workspace_id>/<flag_name>/issues",
+    parameters=_path_parameters("workspace_id", "flag_name"),
+)
 class FlagIssues(MethodView):
-    decorators = (fme_request,)
+    decorators = (well_formed, fme_request)  # the last one runs first
 
     @blp.response(200, IssueSchema(many=True), description="The issues linked to the flag.")
-    @_document_errors(400, 401, 404, 429)
+    @_documented(400, 401, 404, 429)
     def get(self, workspace_id, flag_name):
+        """List the Jira issues connected to a flag."""
         context = current_fme_context()
         links.configured_project(context.tenant, workspace_id)
         issues = links.issues_of_flag(context.tenant, workspace_id, flag_name)
@@ -80,9 +150,14 @@ class FlagIssues(MethodView):
 
     @blp.arguments(ConnectIssueSchema)
     @blp.response(201, IssueSchema, description="Linked.")
-    @blp.alt_response(200, schema=IssueSchema, description="Already linked.")
-    @_document_errors(400, 401, 404, 409, 413, 415, 422, 429, 503)
+    @blp.alt_response(200, schema=IssueSchema, description="Already linked.", success=True)
+    @_documented(400, 401, 404, 413, 415, 422, 429, 503)
     def post(self, body, workspace_id, flag_name):
+        """Connect a Jira issue to a flag (idempotent).
+
+        The flag must exist in FME in a project connected to the Jira site, and the issue in
+        Jira; the issue is remembered by id, so a later key change keeps the link.
+        """
         context = current_fme_context()
         result = links.connect(
             context.tenant, workspace_id, flag_name, body["issueKey"], source=LinkSource.FME
@@ -90,12 +165,16 @@ class FlagIssues(MethodView):
         return _issue(result.link.issue, context.tenant), 201 if result.created else 200
 
 
-@blp.route("/flags/<workspace_id>/<flag_name>/issues/<issue_key>")
+@blp.route(
+    "/flags/<workspace_id>/<flag_name>/issues/<issue_key>",
+    parameters=_path_parameters("workspace_id", "flag_name", "issue_key"),
+)
 class FlagIssue(MethodView):
-    decorators = (fme_request,)
+    decorators = (well_formed, fme_request)
 
     @blp.response(204, description="Disconnected.")
-    @_document_errors(400, 401, 404, 429)
+    @_documented(400, 401, 404, 429)
     def delete(self, workspace_id, flag_name, issue_key):
+        """Disconnect a Jira issue from a flag."""
         context = current_fme_context()
         links.disconnect(context.tenant, workspace_id, flag_name, issue_key)

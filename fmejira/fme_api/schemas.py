@@ -1,8 +1,18 @@
 """Request and response schemas of the FME-side API (they also generate its OpenAPI)."""
 
-from marshmallow import Schema, fields, validate
+import re
+
+from marshmallow import Schema, ValidationError, fields
 
 ISSUE_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,99}-[1-9][0-9]{0,17}$"
+_ISSUE_KEY = re.compile(ISSUE_KEY_PATTERN)
+
+
+def _issue_key(value: str) -> None:
+    """The documented pattern, matched as JSON Schema does: ``$`` is not satisfied by a
+    trailing newline (Python's ``re.match`` would accept ``"ABC-1\\n"``)."""
+    if not _ISSUE_KEY.fullmatch(value):
+        raise ValidationError("Not a Jira issue key (like ABC-123).")
 
 
 class ErrorDetailSchema(Schema):
@@ -17,8 +27,8 @@ class ErrorSchema(Schema):
 class ConnectIssueSchema(Schema):
     issueKey = fields.String(
         required=True,
-        validate=validate.Regexp(ISSUE_KEY_PATTERN, error="Not a Jira issue key (like ABC-123)."),
-        metadata={"example": "ABC-123"},
+        validate=_issue_key,
+        metadata={"pattern": ISSUE_KEY_PATTERN, "example": "ABC-123"},
     )
 
 
