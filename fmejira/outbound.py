@@ -161,6 +161,11 @@ def send(
         raise Unavailable(service, "the service did not answer in time") from exc
     except requests.ConnectionError as exc:
         raise Unavailable(service, "the service could not be reached") from exc
+    except (
+        requests.exceptions.ChunkedEncodingError,
+        requests.exceptions.ContentDecodingError,
+    ) as exc:
+        raise Unavailable(service, "the answer was cut off or garbled") from exc
     raise_for_status(service, response, reset_headers, policy.max_wait)
     return response
 

@@ -1,24 +1,30 @@
 """The FME Admin API's JSON, loaded into small frozen dataclasses.
 
-Every field beyond what the app cannot work without is optional, and unknown fields are
-ignored, so FME adding or dropping a field does not break a refresh.
+Only what the app cannot work without is required (a definition's ``name``, ``treatments``,
+``defaultTreatment`` and ``defaultRule``; ids and names elsewhere). Everything else is optional
+and unknown fields are ignored, so FME adding or dropping a field does not break a refresh. A
+payload the app cannot read is an :class:`UnexpectedResponse`, never a marshmallow error.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load
 
 from fmejira.outbound import RemoteError
 
+SERVICE = "FME"
+
 
 class UnexpectedResponse(RemoteError):
-    """FME answered with JSON the app cannot read."""
+    """FME answered with something the app cannot read (not JSON, or not the expected shape)."""
 
 
 @dataclass(frozen=True)
 class Workspace:
+    """An FME project (the Admin API calls it a workspace)."""
+
     id: str
     name: str
 
@@ -32,6 +38,8 @@ class Environment:
 
 @dataclass(frozen=True)
 class Flag:
+    """A feature flag ("split") as listed in a workspace, independent of any environment."""
+
     id: str | None
     name: str
     description: str | None = None
@@ -43,12 +51,16 @@ class Flag:
 
 @dataclass(frozen=True)
 class Bucket:
+    """A share (``size``, in percent) of a rule's traffic served ``treatment``."""
+
     treatment: str
     size: int
 
 
 @dataclass(frozen=True)
 class Rule:
+    """A targeting rule; only its buckets matter to the app, not its matchers."""
+
     buckets: tuple[Bucket, ...] = ()
 
 
@@ -59,6 +71,8 @@ class Treatment:
 
 @dataclass(frozen=True)
 class Definition:
+    """A flag's configuration in one environment. Times are epoch milliseconds."""
+
     name: str
     treatments: tuple[Treatment, ...]
     default_treatment: str
@@ -67,51 +81,53 @@ class Definition:
     environment_name: str | None = None
     killed: bool = False
     traffic_allocation: int = 100
-    rules: tuple[Rule, ...] = field(default_factory=tuple)
+    rules: tuple[Rule, ...] = ()
     last_update_time: int | None = None
     creation_time: int | None = None
 
 
-class _Base(Schema):
+class _Lenient(Schema):
     class Meta:
         unknown = EXCLUDE
 
 
-class _Named(_Base):
-    id = fields.String(load_default=None)
+class _Reference(_Lenient):
+    """``{id, name}`` of something a payload points to (environment, traffic type, status)."""
+
+    id = fields.String(load_default=None, allow_none=True)
     name = fields.String(load_default=None, allow_none=True)
 
 
-class WorkspaceSchema(_Base):
+class WorkspaceSchema(_Lenient):
     id = fields.String(required=True)
     name = fields.String(required=True)
 
     @post_load
     def make(self, data, **_):
-        return Workspace(**data)
+        return Workspace(id=data["id"], name=data["name"])
 
 
-class EnvironmentSchema(_Base):
+class EnvironmentSchema(_Lenient):
     id = fields.String(required=True)
     name = fields.String(required=True)
     production = fields.Boolean(load_default=False, allow_none=True)
 
     @post_load
     def make(self, data, **_):
-        return Environment(data["id"], data["name"], bool(data.get("production")))
+        return Environment(id=data["id"], name=data["name"], production=bool(data["production"]))
 
 
-class _TagSchema(_Base):
+class _TagSchema(_Lenient):
     name = fields.String(required=True)
 
 
-class FlagSchema(_Base):
+class FlagSchema(_Lenient):
     id = fields.String(load_default=None, allow_none=True)
     name = fields.String(required=True)
     description = fields.String(load_default=None, allow_none=True)
-    trafficType = fields.Nested(_Named, load_default=None, allow_none=True)
-    tags = fields.List(fields.Nested(_TagSchema), load_default=list, allow_none=True)
-    rolloutStatus = fields.Nested(_Named, load_default=None, allow_none=True)
+    trafficType = fields.Nested(_Reference, load_default=None, allow_none=True)
+    tags = fields.List(fields.Nested(_TagSchema), load_default=None, allow_none=True)
+    rolloutStatus = fields.Nested(_Reference, load_default=None, allow_none=True)
     creationTime = fields.Integer(load_default=None, allow_none=True)
 
     @post_load
@@ -127,40 +143,40 @@ class FlagSchema(_Base):
         )
 
 
-class _BucketSchema(_Base):
+class _BucketSchema(_Lenient):
     treatment = fields.String(required=True)
     size = fields.Integer(load_default=0)
 
     @post_load
     def make(self, data, **_):
-        return Bucket(**data)
+        return Bucket(treatment=data["treatment"], size=data["size"])
 
 
-class _RuleSchema(_Base):
-    buckets = fields.List(fields.Nested(_BucketSchema), load_default=list)
+class _RuleSchema(_Lenient):
+    buckets = fields.List(fields.Nested(_BucketSchema), load_default=None, allow_none=True)
 
     @post_load
     def make(self, data, **_):
-        return Rule(tuple(data["buckets"]))
+        return Rule(buckets=tuple(data["buckets"] or ()))
 
 
-class _TreatmentSchema(_Base):
+class _TreatmentSchema(_Lenient):
     name = fields.String(required=True)
 
     @post_load
     def make(self, data, **_):
-        return Treatment(**data)
+        return Treatment(name=data["name"])
 
 
-class DefinitionSchema(_Base):
+class DefinitionSchema(_Lenient):
     name = fields.String(required=True)
     treatments = fields.List(fields.Nested(_TreatmentSchema), required=True)
     defaultTreatment = fields.String(required=True)
     defaultRule = fields.List(fields.Nested(_BucketSchema), required=True)
-    environment = fields.Nested(_Named, load_default=None, allow_none=True)
+    environment = fields.Nested(_Reference, load_default=None, allow_none=True)
     killed = fields.Boolean(load_default=False, allow_none=True)
-    trafficAllocation = fields.Integer(load_default=100, allow_none=True)
-    rules = fields.List(fields.Nested(_RuleSchema), load_default=list, allow_none=True)
+    trafficAllocation = fields.Integer(load_default=None, allow_none=True)
+    rules = fields.List(fields.Nested(_RuleSchema), load_default=None, allow_none=True)
     lastUpdateTime = fields.Integer(load_default=None, allow_none=True)
     creationTime = fields.Integer(load_default=None, allow_none=True)
 
@@ -184,8 +200,20 @@ class DefinitionSchema(_Base):
 
 
 def load(schema: Schema, data, *, many: bool = False):
-    """Load FME JSON, turning any shape problem into :class:`UnexpectedResponse`."""
+    """Load FME JSON with ``schema``; any shape problem becomes :class:`UnexpectedResponse`."""
     try:
         return schema.load(data, many=many)
-    except (ValidationError, TypeError, ValueError) as exc:
-        raise UnexpectedResponse("FME", f"unexpected response shape: {exc}") from exc
+    except ValidationError as exc:
+        where = _first_error_path(exc.messages)
+        raise UnexpectedResponse(SERVICE, f"FME answered in an unexpected shape ({where})") from exc
+
+
+def _first_error_path(messages) -> str:
+    """Where the first problem is, e.g. ``3.defaultRule.0.treatment``: short enough to show."""
+    path = []
+    while isinstance(messages, dict) and messages:
+        key = next(iter(messages))
+        if key != "_schema":  # marshmallow's key for "not an object" at this level
+            path.append(str(key))
+        messages = messages[key]
+    return ".".join(path)[:200] or "the whole answer"
