@@ -13,8 +13,8 @@ from fmejira.domain.rollout import FlagStatus, environment_type, to_jira_status
 MAX_ASSOCIATED_ISSUES = 500
 GLANCE_KEY = "fme-flags-glance"
 PROVIDER_PRODUCT = "Harness FME"
-RECORD_SOURCE = "fmejira"
-LOZENGE_LABEL_LIMIT = 40  # the bulk ``source`` property: every record the app sends carries it
+RECORD_SOURCE = "fmejira"  # the bulk ``source`` property: every record the app sends carries it
+LOZENGE_LABEL_LIMIT = 40
 
 
 def jira_flag_id(workspace_id: str, flag_name: str) -> str:
@@ -56,12 +56,13 @@ def feature_flag_record(
     """One FeatureFlagData for Jira's bulk endpoint."""
     state = primary_state(flag, project)
     url = flag_url(app_url, org_id, project.workspace_id, flag, project.environment_id)
-    if state is None:  # linked before its first read: say so rather than guess
-        status = {"enabled": False, "rollout": {"text": "Not read from FME yet"}}
-        changed = rfc3339(flag.created_at)
+    changed = rfc3339((state.last_changed_at or state.read_at) if state else flag.created_at)
+    if flag.deleted_in_fme:  # still linked, so Jira keeps the record: say what happened
+        status = {"enabled": False, "rollout": {"text": "Deleted in FME"}}
+    elif state is None:  # not read yet, or not defined in the primary environment
+        status = {"enabled": False, "rollout": {"text": "No definition read from FME"}}
     else:
         status = to_jira_status(status_of(state))
-        changed = rfc3339(state.last_changed_at or state.read_at)
     detail = {
         "url": url,
         "lastUpdated": changed,
@@ -100,18 +101,19 @@ def glance_property_key(app_key: str) -> str:
 
 def glance_status(flags_with_states: Sequence[tuple[object, object]]) -> dict:
     """The issue glance's lozenge: the flag's name (or "N flags"), coloured by whether the
-    flags are on in their primary environment: all on, all off, or mixed."""
+    flags are on in their primary environment: all on, all off, or mixed. A flag deleted in
+    FME counts as off."""
     if not flags_with_states:
         return {"type": "lozenge", "value": {"label": "No flags", "type": "default"}}
-    states = [state for _, state in flags_with_states]
     if len(flags_with_states) == 1:
         label = flags_with_states[0][0].name
     else:
         label = f"{len(flags_with_states)} flags"
-    on = sum(1 for state in states if state is not None and not state.killed)
-    if any(state is None for state in states):
-        kind = "default"  # not read from FME yet: say nothing rather than guess
-    elif on == len(states):
+    live = [(flag, state) for flag, state in flags_with_states if not flag.deleted_in_fme]
+    on = sum(1 for _, state in live if state is not None and not state.killed)
+    if any(state is None for _, state in live):
+        kind = "default"  # no definition read from FME: say nothing rather than guess
+    elif on == len(flags_with_states):
         kind = "success"
     elif on == 0:
         kind = "removed"

@@ -4,6 +4,10 @@ A whole environment is read with the list-definitions endpoint (one call per 50 
 one per flag); a single flag is re-read when FME's audit-log webhook names it. Both also keep
 the catalogue of flags that the connect dialog searches. A flag whose state changed and that
 has links is marked for a push.
+
+A flag without a definition in the primary environment is not necessarily deleted: a new flag
+is often linked before it is added to production. A linked flag is called deleted only when
+FME no longer knows the flag itself.
 """
 
 from __future__ import annotations
@@ -63,6 +67,26 @@ def _apply(flag: Flag, project: FmeProject, definition, now) -> bool:
     return changed
 
 
+def _undefine(flag: Flag, project: FmeProject, *, deleted: bool) -> bool:
+    """Forget the flag's state in the primary environment (it has no definition there), and
+    whether FME deleted the flag itself; True when what Jira shows would change."""
+    state = next((s for s in flag.states if s.environment_id == project.environment_id), None)
+    if state is not None:
+        flag.states.remove(state)
+        db.session.delete(state)
+    changed = state is not None or flag.deleted_in_fme != deleted
+    flag.deleted_in_fme = deleted
+    return changed
+
+
+def _exists(client, workspace_id: str, flag_name: str) -> bool:
+    try:
+        client.flag(workspace_id, flag_name)
+    except NotFound:
+        return False
+    return True
+
+
 def _normalise(values: dict) -> dict:
     moment = values.get("last_changed_at")
     if moment is not None and moment.tzinfo is None:  # SQLite returns naive UTC
@@ -115,10 +139,9 @@ def refresh_project(tenant_id: int, workspace_id: str) -> RefreshReport:
     tenant, connection, project = _configured(tenant_id, workspace_id)
     if project is None:
         return report
+    client = configuration.client_for(connection)
     try:
-        definitions = configuration.client_for(connection).definitions(
-            workspace_id, project.environment_id
-        )
+        definitions = client.definitions(workspace_id, project.environment_id)
     except RemoteError as exc:
         configuration.record_outcome(connection, exc)
         db.session.commit()
@@ -136,10 +159,23 @@ def refresh_project(tenant_id: int, workspace_id: str) -> RefreshReport:
         if _apply(flag, project, definition, now) and flag.id is not None:
             report.changed_flag_ids.add(flag.id)
         report.flags_read += 1
-    for name, flag in catalogue.items():
-        if name not in seen and not flag.deleted_in_fme:
-            flag.deleted_in_fme = True
+    missing = [f for name, f in catalogue.items() if name not in seen and not f.deleted_in_fme]
+    linked = _linked({flag.id for flag in missing})
+    for flag in missing:
+        if flag.id not in linked:
+            flag.deleted_in_fme = True  # only the catalogue: the connect dialog stops offering it
             report.removed += 1
+        elif any(s.environment_id == project.environment_id for s in flag.states):
+            # Its definition just went: one call per such flag tells a deletion from a flag
+            # removed from this environment. Linked flags never defined here are left alone.
+            try:
+                deleted = not _exists(client, workspace_id, flag.name)
+            except RemoteError as exc:
+                configuration.record_outcome(connection, exc)
+                db.session.commit()
+                raise
+            _undefine(flag, project, deleted=deleted)
+            report.removed += int(deleted)
             report.changed_flag_ids.add(flag.id)
     return _finish(connection, tenant.id, report)
 
@@ -152,20 +188,21 @@ def refresh_flag(tenant_id: int, workspace_id: str, flag_name: str) -> RefreshRe
         return report
     lookup = {"tenant_id": tenant.id, "workspace_id": workspace_id, "name": flag_name}
     flag = db.session.scalar(sa.select(Flag).filter_by(**lookup).options(selectinload(Flag.states)))
+    client = configuration.client_for(connection)
     try:
-        definition = configuration.client_for(connection).definition(
-            workspace_id, flag_name, project.environment_id
-        )
-    except NotFound:
-        if flag is not None and not flag.deleted_in_fme:
-            flag.deleted_in_fme = True
-            report.removed = 1
-            report.changed_flag_ids.add(flag.id)
-        return _finish(connection, tenant.id, report)
+        try:
+            definition = client.definition(workspace_id, flag_name, project.environment_id)
+        except NotFound:
+            definition, deleted = None, not _exists(client, workspace_id, flag_name)
     except RemoteError as exc:
         configuration.record_outcome(connection, exc)
         db.session.commit()
         raise
+    if definition is None:
+        if flag is not None and _undefine(flag, project, deleted=deleted):
+            report.removed = int(deleted)
+            report.changed_flag_ids.add(flag.id)
+        return _finish(connection, tenant.id, report)
     if flag is None:
         flag = Flag(**lookup)
         db.session.add(flag)

@@ -64,11 +64,13 @@ def run(client_key: str | None = None, progress=None) -> ResyncSummary:
             if progress
             else contextlib.nullcontext(batches)
         )
+        glanced: set[int] = set()  # an issue's glance covers all its flags: set it once
         with bar as items:
             for batch in items:
                 try:
                     report = push.push_flags(tenant.id, batch)
-                    push.update_glances(tenant.id, sorted(report.issue_ids))
+                    push.update_glances(tenant.id, sorted(report.issue_ids - glanced))
+                    glanced |= report.issue_ids
                 except RemoteError as exc:
                     db.session.rollback()
                     summary.failures.append(f"{tenant.client_key}: {exc}")

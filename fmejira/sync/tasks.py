@@ -137,9 +137,11 @@ def reconcile() -> None:
         )
         .order_by(Flag.tenant_id, Flag.id)
     ).all()
+    queued = _queued_pushes()
     by_tenant: dict[int, list[int]] = {}
     for tenant_id, flag_id in pending:
-        by_tenant.setdefault(tenant_id, []).append(flag_id)
+        if (tenant_id, flag_id) not in queued:
+            by_tenant.setdefault(tenant_id, []).append(flag_id)
     for tenant_id, flag_ids in by_tenant.items():
         _push_in_batches(tenant_id, flag_ids)
     interrupted = db.session.scalars(
@@ -148,6 +150,20 @@ def reconcile() -> None:
     for connection in interrupted:
         if connection.tenant.is_active:
             configuration.check(connection)
+
+
+def _queued_pushes() -> set[tuple[int, int]]:
+    """The (tenant, flag) pairs that a push waiting in the queue or for its retry will send.
+
+    Such a push is not lost: queueing another each minute while Jira is down would add one
+    chain of retries per minute of the outage, all firing when Jira comes back.
+    """
+    queued = set()
+    for task in [*huey.pending(), *huey.scheduled()]:
+        if isinstance(task, push_flags.task_class):
+            (tenant_id, flag_ids), _ = task.data
+            queued.update((tenant_id, flag_id) for flag_id in flag_ids)
+    return queued
 
 
 @huey.periodic_task(crontab(minute="*"))
