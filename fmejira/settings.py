@@ -26,6 +26,7 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         database_url = "postgresql://" + database_url.removeprefix("postgres://")
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    fme_app_url = environ.get("FMEJIRA_FME_APP_URL", "https://app.split.io").rstrip("/")
     return {
         "APP_BASE_URL": environ.get("APP_BASE_URL", "http://localhost:5000").rstrip("/"),
         "APP_KEY": environ.get("FMEJIRA_APP_KEY", "harness-fme-for-jira"),
@@ -36,11 +37,11 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         "FME_API_URL": environ.get(
             "FMEJIRA_FME_API_URL", "https://api.split.io/internal/api/v2"
         ).rstrip("/"),
-        "FME_APP_URL": environ.get("FMEJIRA_FME_APP_URL", "https://app.split.io").rstrip("/"),
+        "FME_APP_URL": fme_app_url,
         # Where "Create feature flag" sends people; {issue_key} and {summary} are filled in.
         "FME_CREATE_FLAG_URL": environ.get(
             "FMEJIRA_FME_CREATE_FLAG_URL",
-            "https://app.split.io/splits/create?jiraIssueKey={issue_key}&description={summary}",
+            fme_app_url + "/splits/create?jiraIssueKey={issue_key}&description={summary}",
         ),
         "CONNECT_KEYS_URL": environ.get(
             "FMEJIRA_CONNECT_KEYS_URL", "https://connect-install-keys.atlassian.com"
