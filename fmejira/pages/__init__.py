@@ -6,4 +6,12 @@ from flask import Blueprint
 
 bp = Blueprint("pages", __name__)
 
-from fmejira.pages import configure, dialogs, glance, releases, security  # noqa: E402, F401
+from fmejira.pages import (  # noqa: E402, F401  (registers the routes)
+    configure,
+    dialogs,
+    errors,
+    fragments,
+    glance,
+    releases,
+    security,
+)

@@ -1,34 +1,50 @@
-"""Dialogs (and the full page the Releases field links to): connect flags, flag details."""
+"""Dialogs (and the full page the Releases field links to): connect flags, flag details.
+
+Jira opens a dialog at its descriptor URL, without the issue: the glance hands the issue key
+over as the dialog's custom data, which the page's script reads from all.js and then loads the
+issue's part through :mod:`fmejira.pages.fragments`. The app's own links may name the issue in
+the query instead, and then the page is rendered whole.
+"""
 
 from __future__ import annotations
 
 from flask import render_template, request
 
-from fmejira.connect.auth import jira_request
+from fmejira.connect.auth import current_context, issue_page_token, jira_request
 from fmejira.domain import links
+from fmejira.errors import ApiError
 from fmejira.pages import bp
-from fmejira.pages.glance import page_context
+from fmejira.pages.issue_view import issue_view
 
 
-def _issue_key() -> str:
-    return links.normalise_issue_key(
-        request.args.get("issueKey") or request.args.get("ac.issueKey", "")
-    )
+def _issue_key() -> str | None:
+    key = request.args.get("issueKey") or request.args.get("ac.issueKey")
+    return links.normalise_issue_key(key) if key else None
+
+
+def _render(template: str, issue_key: str | None, with_flags: bool = True, **extra):
+    token = issue_page_token(current_context(), issue_key)
+    view = issue_view(issue_key) if issue_key and with_flags else {"issue_key": issue_key}
+    return render_template(template, token=token, **view, **extra)
 
 
 @bp.get("/jira/dialogs/connect-flag")
 @jira_request()
 def connect_flag_dialog():
-    return render_template("connect_flag.html", **page_context(_issue_key()), standalone=False)
+    """Only the picker: it asks the API for the flags, and the glance shows the result."""
+    return _render("connect_flag.html", _issue_key(), with_flags=False, standalone=False)
 
 
 @bp.get("/jira/pages/connect-flag")
 @jira_request()
 def connect_flag_page():
-    return render_template("connect_flag.html", **page_context(_issue_key()), standalone=True)
+    issue_key = _issue_key()
+    if issue_key is None:
+        raise ApiError("Open this page from a Jira issue's Releases field.", code="missing_issue")
+    return _render("connect_flag.html", issue_key, standalone=True)
 
 
 @bp.get("/jira/dialogs/flag-details")
 @jira_request()
 def flag_details_dialog():
-    return render_template("flag_details.html", **page_context(_issue_key()))
+    return _render("flag_details.html", _issue_key())

@@ -10,11 +10,11 @@ import sqlalchemy as sa
 from flask import current_app, redirect, render_template, request
 
 from fmejira.domain import links
-from fmejira.errors import ApiError
 from fmejira.extensions import db
 from fmejira.models import Tenant, TenantState
 from fmejira.pages import bp
-from fmejira.pages.glance import create_flag_url
+from fmejira.pages.issue_view import create_flag_url
+from fmejira.pages.security import FORM_TO_JIRA_POLICY
 
 CONNECT_PAGE_KEY = "fme-connect-flag-page"
 
@@ -23,16 +23,21 @@ def _issue_key() -> str:
     return links.normalise_issue_key(request.args.get("issueKey", ""))
 
 
-def _site_origin(url: str | None) -> str | None:
-    parts = urlsplit(url or "")
+def _site_origin(url: str | None, assume_https: bool = False) -> str | None:
+    """The https origin of a URL; a bare host name (typed by a person) when ``assume_https``."""
+    url = (url or "").strip()
+    if assume_https and url and "://" not in url:
+        url = f"https://{url}"
+    parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
         return None
     return f"https://{parts.netloc}".lower()
 
 
-def _installed_site() -> Tenant | None:
-    """The person's Jira site: named by a ``site`` parameter or the Referer, and installed."""
-    origin = _site_origin(request.args.get("site")) or _site_origin(request.referrer)
+def _installed_site(typed: str) -> Tenant | None:
+    """The person's Jira site: the one they typed, else the Referer's, if the app is installed
+    there. The redirect goes to the stored URL, never to the given one: no open redirect."""
+    origin = _site_origin(typed, assume_https=True) or _site_origin(request.referrer)
     if origin is None:
         return None
     return db.session.scalar(
@@ -53,9 +58,13 @@ def create_flag():
 
 def _into_jira():
     issue_key = _issue_key()
-    site = _installed_site()
+    typed = request.args.get("site", "").strip()
+    site = _installed_site(typed)
     if site is None:
-        return render_template("choose_site.html", issue_key=issue_key), 400
+        page = render_template(
+            "choose_site.html", issue_key=issue_key, site=typed, action=request.path
+        )
+        return page, 400, {"Content-Security-Policy": FORM_TO_JIRA_POLICY}
     query = urlencode({"ac.issueKey": issue_key})
     app_key = current_app.config["APP_KEY"]
     return redirect(f"{site.link_base_url}/plugins/servlet/ac/{app_key}/{CONNECT_PAGE_KEY}?{query}")
@@ -79,9 +88,3 @@ def home():
 @bp.get("/releases/help")
 def help_page():
     return render_template("help.html")
-
-
-@bp.errorhandler(ApiError)
-def page_error(exc: ApiError):
-    """A page that cannot be shown gets a page saying why, not JSON: a person opened it."""
-    return render_template("error.html", message=exc.message), exc.status

@@ -1,8 +1,9 @@
 // The configuration page: check a key, choose projects and primary environments, save, test,
-// regenerate the webhook URL, delete. Every action goes through /jira/api/configuration.
+// copy or regenerate the webhook URL, delete. Every action goes through /jira/api/configuration.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
+  const { api, confirm, el, localTimes, resize, show } = window.fmejira;
   const root = document.getElementById("configure");
   const $ = (selector) => root.querySelector(selector);
   const keyInput = $("#api-key");
@@ -10,101 +11,131 @@ document.addEventListener("DOMContentLoaded", () => {
   const labels = { authorized: "Authorized", interrupted: "Interrupted", not_authorized: "Not authorized", unconfigured: "Not configured" };
   let current = null;
 
-  const fail = (err) => { fmejira.show($(".js-message"), ""); fmejira.show($(".js-error"), err.message); };
-  const done = (text) => { fmejira.show($(".js-error"), ""); fmejira.show($(".js-message"), text); };
+  const fail = (err) => { show($(".js-message"), ""); show($(".js-error"), err.message); };
+  const done = (text) => { show($(".js-error"), ""); show($(".js-message"), text); };
 
   function render(config) {
     current = config;
     const status = $(".js-status");
     status.textContent = labels[config.status] || config.status;
     status.className = `lozenge js-status lozenge-${config.status}`;
-    $(".js-checked").textContent = config.checkedAt ? `Last checked ${new Date(config.checkedAt).toLocaleString()}` : "";
-    fmejira.show($(".js-last-error"), config.lastError);
+    const checked = $(".js-checked");
+    checked.replaceChildren();
+    if (config.checkedAt) {
+      checked.append("Last checked ", el("time", { dateTime: config.checkedAt }));
+      localTimes(checked);
+    }
+    show($(".js-last-error"), config.lastError);
     const configured = config.status !== "unconfigured";
-    $(".js-connected").hidden = !configured;
-    $(".js-webhook-card").hidden = !configured;
+    for (const selector of [".js-connected", ".js-webhook-card", ".js-delete-card", ".js-rotate-help"]) $(selector).hidden = !configured;
+    $(".js-unconfigured").hidden = configured;
+    $(".js-key-help").hidden = configured;
     $("#webhook-url").value = config.webhookUrl || "";
-    fmejira.resize();
+    resize();
+  }
+
+  function projectRow(project, chosen) {
+    const box = el("input", { type: "checkbox", id: `project-${project.workspaceId}`, value: project.workspaceId, checked: chosen.has(project.workspaceId) });
+    const select = el("select");
+    select.setAttribute("aria-label", `Primary environment of ${project.workspaceName}`);
+    const preferred = chosen.get(project.workspaceId) || project.environments.find((env) => env.production)?.id;
+    for (const env of project.environments) {
+      const option = new Option(env.production ? `${env.name} (production)` : env.name, env.id);
+      option.selected = env.id === preferred;
+      select.append(option);
+    }
+    return el("li", {}, box, el("label", { htmlFor: box.id, textContent: project.workspaceName }), select);
   }
 
   function showProjects(projects) {
     const chosen = new Map((current?.projects || []).map((p) => [p.workspaceId, p.primaryEnvironment.id]));
-    projectList.replaceChildren(...projects.map((project) => {
-      const li = document.createElement("li");
-      const box = document.createElement("input");
-      box.type = "checkbox";
-      box.id = `project-${project.workspaceId}`;
-      box.value = project.workspaceId;
-      box.checked = chosen.has(project.workspaceId);
-      const label = document.createElement("label");
-      label.htmlFor = box.id;
-      label.textContent = project.workspaceName;
-      const select = document.createElement("select");
-      select.setAttribute("aria-label", `Primary environment of ${project.workspaceName}`);
-      for (const env of project.environments) {
-        const option = new Option(env.production ? `${env.name} (production)` : env.name, env.id);
-        option.selected = chosen.get(project.workspaceId) === env.id;
-        select.append(option);
-      }
-      li.append(box, label, select);
-      return li;
-    }));
+    projectList.replaceChildren(...projects.map((project) => projectRow(project, chosen)));
     $(".js-projects-card").hidden = false;
-    fmejira.resize();
-  }
-
-  async function load() {
-    try {
-      render(await fmejira.api("GET", "/configuration"));
-      if (current.status !== "unconfigured") showProjects(await discovered());
-    } catch (err) { fail(err); }
+    resize();
   }
 
   async function discovered() {
     const key = keyInput.value.trim();
-    const data = await fmejira.api("POST", "/configuration/discover", key ? { apiKey: key } : {});
+    const data = await api("POST", "/configuration/discover", key ? { apiKey: key } : {});
     return data.projects;
   }
 
-  $(".js-discover").addEventListener("click", async () => {
-    try { showProjects(await discovered()); done("The key works. Choose the projects."); } catch (err) { fail(err); }
-  });
-
-  async function save(confirm) {
-    const projects = [...projectList.querySelectorAll("li")]
-      .filter((li) => li.querySelector("input").checked)
-      .map((li) => ({ workspaceId: li.querySelector("input").value, primaryEnvironmentId: li.querySelector("select").value }));
-    const body = { projects, confirm };
-    if (keyInput.value.trim()) body.apiKey = keyInput.value.trim();
+  async function load() {
     try {
-      render(await fmejira.api("PUT", "/configuration", body));
-      keyInput.value = "";
-      done("Saved.");
+      render(await api("GET", "/configuration"));
+      if (current.status !== "unconfigured") showProjects(await discovered());
     } catch (err) {
-      if (err.code === "links_would_be_removed" && window.confirm(err.message)) return save(true);
       fail(err);
     }
   }
-  $(".js-save").addEventListener("click", () => save(false));
 
-  $(".js-test").addEventListener("click", async () => {
-    try { render(await fmejira.api("POST", "/configuration/test")); done("Connection checked."); } catch (err) { fail(err); }
-  });
-
-  $(".js-regenerate").addEventListener("click", async () => {
-    if (!window.confirm("The old webhook URL stops working. Update it in FME afterwards. Regenerate?")) return;
-    try { render(await fmejira.api("POST", "/configuration/webhook-secret")); done("New webhook URL created."); } catch (err) { fail(err); }
-  });
-
-  $(".js-delete").addEventListener("click", async () => {
-    if (!window.confirm("Delete the configuration? Every link of this Jira site and the app's flags in Jira are removed.")) return;
+  async function save(confirmed) {
+    const projects = [...projectList.querySelectorAll("li")]
+      .filter((li) => li.querySelector("input").checked)
+      .map((li) => ({ workspaceId: li.querySelector("input").value, primaryEnvironmentId: li.querySelector("select").value }));
+    const body = { projects, confirm: confirmed };
+    if (keyInput.value.trim()) body.apiKey = keyInput.value.trim();
     try {
-      await fmejira.api("DELETE", "/configuration");
+      render(await api("PUT", "/configuration", body));
+      keyInput.value = "";
+      done("Saved. Jira shows the flags of these projects.");
+    } catch (err) {
+      if (err.code !== "links_would_be_removed") return fail(err);
+      const ok = await confirm({ title: "Remove links?", message: err.message, action: "Save and remove links", danger: true });
+      if (ok) return save(true);
+      done("Nothing was changed.");
+    }
+  }
+
+  const actions = {
+    async discover() {
+      showProjects(await discovered());
+      done("The key works. Choose the projects and their primary environments.");
+    },
+    save: () => save(false),
+    async test() {
+      render(await api("POST", "/configuration/test"));
+      done("Connection checked.");
+    },
+    async copy() {
+      const input = $("#webhook-url");
+      input.select();
+      try {
+        await navigator.clipboard.writeText(input.value);
+        done("Webhook URL copied.");
+      } catch {
+        done("The URL is selected: press Ctrl+C (⌘C) to copy it.");
+      }
+    },
+    async regenerate() {
+      const ok = await confirm({ title: "Regenerate the webhook URL?", message: "The current URL stops working at once. Paste the new one into FME's webhook afterwards.", action: "Regenerate" });
+      if (!ok) return;
+      render(await api("POST", "/configuration/webhook-secret"));
+      done("New webhook URL created. Update it in FME.");
+    },
+    async delete() {
+      const ok = await confirm({ title: "Delete the configuration?", message: "Every link between flags and issues of this Jira site is removed, and the app's flags disappear from Jira. FME keeps the flags.", action: "Delete", danger: true });
+      if (!ok) return;
+      await api("DELETE", "/configuration");
       projectList.replaceChildren();
       $(".js-projects-card").hidden = true;
       render({ status: "unconfigured", projects: [] });
       done("Configuration deleted.");
-    } catch (err) { fail(err); }
+    },
+  };
+
+  root.addEventListener("click", async (event) => {
+    const button = event.target.closest("button");
+    const name = button && [...button.classList].find((c) => c.startsWith("js-"))?.slice(3);
+    if (!actions[name]) return;
+    button.disabled = true;
+    try {
+      await actions[name]();
+    } catch (err) {
+      fail(err);
+    } finally {
+      button.disabled = false;
+    }
   });
 
   load();
