@@ -154,6 +154,24 @@ class JiraClient:
         )
         return "ADMINISTER" in (_json(response).get("globalPermissions") or [])
 
+    def can_browse_issue(self, account_id: str, issue_id: str) -> bool:
+        """Whether the person may see the issue (Browse projects on the issue's project)."""
+        response = self._call(
+            "POST",
+            "/rest/api/3/permissions/check",
+            json={
+                "accountId": account_id,
+                "projectPermissions": [
+                    {"permissions": ["BROWSE_PROJECTS"], "issues": [int(issue_id)]}
+                ],
+            },
+        )
+        return any(
+            grant.get("permission") == "BROWSE_PROJECTS"
+            and int(issue_id) in [int(i) for i in grant.get("issues") or []]
+            for grant in _json(response).get("projectPermissions") or []
+        )
+
     def _call(
         self,
         method: str,

@@ -12,6 +12,7 @@ from fmejira.domain import configuration, links
 from fmejira.domain.flag_view import flag_view, is_stale
 from fmejira.extensions import db
 from fmejira.jira_api import bp
+from fmejira.jira_api.permissions import require_issue_access
 from fmejira.models import FmeProject, LinkSource
 from fmejira.payloads import load_body
 from fmejira.sync import tasks
@@ -69,12 +70,14 @@ def issue_flags_payload(tenant, issue_key: str) -> dict:
 @bp.get("/issues/<issue_key>/flags")
 @jira_request(context_qsh=True)
 def issue_flags(issue_key):
+    require_issue_access(issue_key)
     return jsonify(issue_flags_payload(current_context().tenant, issue_key))
 
 
 @bp.post("/issues/<issue_key>/flags")
 @jira_request(context_qsh=True)
 def connect_flag(issue_key):
+    require_issue_access(issue_key, connecting=True)
     body = load_body(ConnectFlagSchema())
     context = current_context()
     result = links.connect(
@@ -95,6 +98,7 @@ def connect_flag(issue_key):
 @bp.delete("/issues/<issue_key>/flags/<workspace_id>/<flag_name>")
 @jira_request(context_qsh=True)
 def disconnect_flag(issue_key, workspace_id, flag_name):
+    require_issue_access(issue_key)
     links.disconnect(current_context().tenant, workspace_id, flag_name, issue_key)
     return "", 204
 

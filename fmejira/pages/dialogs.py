@@ -13,6 +13,7 @@ from flask import render_template, request
 from fmejira.connect.auth import current_context, issue_page_token, jira_request
 from fmejira.domain import links
 from fmejira.errors import ApiError
+from fmejira.jira_api.permissions import require_issue_access
 from fmejira.pages import bp
 from fmejira.pages.issue_view import issue_view
 
@@ -23,6 +24,10 @@ def _issue_key() -> str | None:
 
 
 def _render(template: str, issue_key: str | None, with_flags: bool = True, **extra):
+    """The page, with a token bound to its issue once Jira confirms the reader may see it: the
+    issue key here is a query parameter anyone can choose (Jira signs ``ac.*`` as given)."""
+    if issue_key:
+        require_issue_access(issue_key)
     token = issue_page_token(current_context(), issue_key)
     view = issue_view(issue_key) if issue_key and with_flags else {"issue_key": issue_key}
     return render_template(template, token=token, **view, **extra)

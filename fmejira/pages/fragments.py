@@ -13,6 +13,7 @@ from flask import render_template, request
 from fmejira.connect.auth import jira_request
 from fmejira.domain import links
 from fmejira.errors import NotFoundError
+from fmejira.jira_api.permissions import require_issue_access
 from fmejira.pages import bp
 from fmejira.pages.issue_view import issue_view
 
@@ -26,4 +27,5 @@ def issue_fragment(part):
     if template is None:
         raise NotFoundError(f"There is no page part {part!r}.")
     issue_key = links.normalise_issue_key(request.args.get("issueKey", ""))
+    require_issue_access(issue_key)
     return render_template(template, **issue_view(issue_key))

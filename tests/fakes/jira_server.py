@@ -157,6 +157,8 @@ class FakeJira:
         self.context_path = context_path.rstrip("/")
         self.verify_jwt = verify_jwt
         self.admin_account_ids: set[str] = set()
+        # account id -> ids of issues that person cannot browse (everyone sees every issue else)
+        self.hidden_issue_ids: dict[str, set[str]] = {}
         self.flags: dict[str, StoredFlag] = {}
         self.requests: list[LoggedRequest] = []
         self._issues_by_id: dict[str, FakeIssue] = {}
@@ -354,10 +356,25 @@ class FakeJira:
         body = _json_body(request)
         if not isinstance(body, dict):
             raise _Refused(400, "the body must be a JSON object")
-        is_admin = body.get("accountId") in self.admin_account_ids
+        account_id = body.get("accountId")
+        is_admin = account_id in self.admin_account_ids
         requested = body.get("globalPermissions") or []
         granted = [p for p in requested if p == "ADMINISTER" and is_admin]
-        return _json_response({"globalPermissions": granted, "projectPermissions": []})
+        project_permissions = []
+        for check in body.get("projectPermissions") or []:
+            hidden = self.hidden_issue_ids.get(account_id, set())
+            for permission in check.get("permissions") or []:
+                issues = [
+                    issue_id
+                    for issue_id in check.get("issues") or []
+                    if str(issue_id) in self._issues_by_id and str(issue_id) not in hidden
+                ]
+                project_permissions.append(
+                    {"permission": permission, "issues": issues, "projects": []}
+                )
+        return _json_response(
+            {"globalPermissions": granted, "projectPermissions": project_permissions}
+        )
 
     def _submit_flags(self, request: Request) -> Response:
         body = _json_body(request)
