@@ -10,6 +10,7 @@ real ``flask fmejira worker`` subprocess, and the local FME and Jira fakes of th
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import os
 import statistics
@@ -172,6 +173,7 @@ def main(argv=None) -> None:
     parser.add_argument("--issues", type=int, default=500, help="issues linked to the hot flag")
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args(argv)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the fakes' access log
     fme, workdir = FakeFme(), tempfile.mkdtemp(prefix="fmejira-bench-")
     env = environment(workdir, fme)
     jira = FakeJira(shared_secret="bench-shared-secret-" + "s" * 40, app_key=APP_KEY)
