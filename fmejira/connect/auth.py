@@ -136,8 +136,12 @@ def _decode(token: str, key, algorithm: str, **options) -> dict:
 # -- HS256: every request from Jira, and the app's page tokens -------------------------------------
 
 
+# Built once: composing the expression anew costs more than running it (every Jira request).
+_TENANT_BY_CLIENT_KEY = sa.select(Tenant).where(Tenant.client_key == sa.bindparam("client_key"))
+
+
 def load_tenant(client_key: str) -> Tenant | None:
-    return db.session.scalar(sa.select(Tenant).where(Tenant.client_key == client_key))
+    return db.session.scalar(_TENANT_BY_CLIENT_KEY, {"client_key": client_key})
 
 
 def verify_tenant_jwt(

@@ -304,8 +304,12 @@ def connection_for_webhook_secret(secret: str) -> FmeConnection | None:
     )
 
 
+_CONNECTION_BY_KEY_HASH = sa.select(FmeConnection).where(
+    FmeConnection.api_key_hash == sa.bindparam("key_hash")
+)
+
+
 def connection_for_api_key(api_key: str) -> FmeConnection | None:
-    """The connection an FME-side request belongs to, found by the key's hash (no decryption)."""
-    return db.session.scalar(
-        sa.select(FmeConnection).where(FmeConnection.api_key_hash == crypto.fingerprint(api_key))
-    )
+    """The connection an FME-side request belongs to, found by the key's hash (no decryption).
+    Every FME-side request runs this, so the statement is built once."""
+    return db.session.scalar(_CONNECTION_BY_KEY_HASH, {"key_hash": crypto.fingerprint(api_key)})

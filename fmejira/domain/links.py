@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from fmejira.domain import configuration
 from fmejira.errors import ApiError, Conflict, NotFoundError, ServiceUnavailable
@@ -64,12 +64,15 @@ def require_connection(tenant: Tenant) -> FmeConnection:
     return connection
 
 
+_PROJECT = sa.select(FmeProject).where(
+    FmeProject.tenant_id == sa.bindparam("tenant_id"),
+    FmeProject.workspace_id == sa.bindparam("workspace_id"),
+)
+
+
 def configured_project(tenant: Tenant, workspace_id: str) -> FmeProject:
-    project = db.session.scalar(
-        sa.select(FmeProject).where(
-            FmeProject.tenant_id == tenant.id, FmeProject.workspace_id == workspace_id
-        )
-    )
+    parameters = {"tenant_id": tenant.id, "workspace_id": workspace_id}
+    project = db.session.scalar(_PROJECT, parameters)
     if project is None:
         raise NotFoundError(
             f"The FME project {workspace_id} is not connected to this Jira site.",
@@ -214,40 +217,49 @@ def disconnect(tenant: Tenant, workspace_id: str, flag_name: str, issue_key: str
     scheduling.glance_soon([issue_id], tenant.id)
 
 
-def flags_of_issue(tenant: Tenant, issue_key: str) -> list[Flag]:
-    """The flags connected to an issue, with their state, in two queries whatever the count."""
-    issue_key = normalise_issue_key(issue_key)
-    return list(
-        db.session.scalars(
-            sa.select(Flag)
-            .join(Link, Link.flag_id == Flag.id)
-            .join(Issue, Link.issue_id == Issue.id)
-            # Issue.tenant_id too, so the (tenant_id, key) index finds the issue directly
-            .where(
-                Link.tenant_id == tenant.id, Issue.tenant_id == tenant.id, Issue.key == issue_key
-            )
-            .options(selectinload(Flag.states))
-            .order_by(Flag.name)
-        )
+_FLAGS_OF_ISSUE = (
+    sa.select(Flag)
+    .join(Link, Link.flag_id == Flag.id)
+    .join(Issue, Link.issue_id == Issue.id)
+    .outerjoin(Flag.states)
+    # Issue.tenant_id too, so the (tenant_id, key) index finds the issue directly
+    .where(
+        Link.tenant_id == sa.bindparam("tenant_id"),
+        Issue.tenant_id == sa.bindparam("tenant_id"),
+        Issue.key == sa.bindparam("issue_key"),
     )
+    .options(contains_eager(Flag.states))
+    .order_by(Flag.name)
+)
+
+
+def flags_of_issue(tenant: Tenant, issue_key: str) -> list[Flag]:
+    """The flags connected to an issue, with their states, in one query whatever the count
+    (the glance's hot path; the statement is built once)."""
+    parameters = {"tenant_id": tenant.id, "issue_key": normalise_issue_key(issue_key)}
+    return list(db.session.scalars(_FLAGS_OF_ISSUE, parameters).unique())
+
+
+_ISSUES_OF_FLAG = (
+    sa.select(Issue)
+    .join(Link, Link.issue_id == Issue.id)
+    .join(Flag, Link.flag_id == Flag.id)
+    .where(
+        Link.tenant_id == sa.bindparam("tenant_id"),
+        Flag.tenant_id
+        == sa.bindparam("tenant_id"),  # so the (tenant, workspace, name) index serves
+        Flag.workspace_id == sa.bindparam("workspace_id"),
+        Flag.name == sa.bindparam("flag_name"),
+    )
+    .order_by(Issue.key)
+)
 
 
 def issues_of_flag(tenant: Tenant, workspace_id: str, flag_name: str) -> list[Issue]:
+    """The FME side's hot path; the statement is built once."""
     check_flag_name(flag_name)
-    return list(
-        db.session.scalars(
-            sa.select(Issue)
-            .join(Link, Link.issue_id == Issue.id)
-            .join(Flag, Link.flag_id == Flag.id)
-            .where(
-                Link.tenant_id == tenant.id,
-                Flag.tenant_id == tenant.id,  # so the (tenant_id, workspace_id, name) index serves
-                Flag.workspace_id == workspace_id,
-                Flag.name == flag_name,
-            )
-            .order_by(Issue.key)
-        )
-    )
+    parameters = {"tenant_id": tenant.id, "workspace_id": workspace_id, "flag_name": flag_name}
+    return list(db.session.scalars(_ISSUES_OF_FLAG, parameters))
 
 
 def search_flags(tenant: Tenant, query: str, limit: int = SEARCH_LIMIT) -> list[Flag]:

@@ -13,7 +13,7 @@ from fmejira.domain.flag_view import flag_view, is_stale
 from fmejira.extensions import db
 from fmejira.jira_api import bp
 from fmejira.jira_api.permissions import require_issue_access
-from fmejira.models import FmeProject, LinkSource
+from fmejira.models import FmeConnection, FmeProject, LinkSource
 from fmejira.payloads import load_body
 from fmejira.sync import tasks
 
@@ -54,11 +54,25 @@ def _org_id(tenant):
     return connection.fme_org_id if connection else None
 
 
+_PROJECTS_AND_ORG = (
+    sa.select(FmeConnection.fme_org_id, FmeProject)
+    .select_from(FmeConnection)
+    .outerjoin(FmeProject, FmeProject.tenant_id == FmeConnection.tenant_id)
+    .where(FmeConnection.tenant_id == sa.bindparam("tenant_id"))
+)
+
+
+def _projects_and_org(tenant) -> tuple[dict[str, FmeProject], str | None]:
+    """The configured projects and the FME organization id, in one query (the glance's)."""
+    rows = db.session.execute(_PROJECTS_AND_ORG, {"tenant_id": tenant.id}).all()
+    projects = {project.workspace_id: project for _, project in rows if project is not None}
+    return projects, rows[0][0] if rows else None
+
+
 def issue_flags_payload(tenant, issue_key: str) -> dict:
     """An issue's flags as the glance shows them; stale ones are queued for a refresh."""
-    projects = _projects(tenant)
+    projects, org_id = _projects_and_org(tenant)
     flags = links.flags_of_issue(tenant, issue_key)
-    org_id = _org_id(tenant)
     return {
         "issueKey": links.normalise_issue_key(issue_key),
         "configured": bool(projects),
