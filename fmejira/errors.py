@@ -85,7 +85,7 @@ def _http_code(exc: HTTPException) -> str:
     return (exc.name or "error").lower().replace(" ", "_").replace("'", "")
 
 
-def _discard_unsaved_work() -> None:
+def discard_unsaved_work() -> None:
     """A failed request leaves nothing half-written: whatever it added but did not commit goes."""
     from .extensions import db
 
@@ -95,7 +95,7 @@ def _discard_unsaved_work() -> None:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def handle_api_error(exc: ApiError):
-        _discard_unsaved_work()
+        discard_unsaved_work()
         return error_response(exc.status, exc.code, exc.message, exc.headers)
 
     @app.errorhandler(HTTPException)
@@ -114,5 +114,5 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
         log.exception("unhandled error")
-        _discard_unsaved_work()
+        discard_unsaved_work()
         return error_response(500, "internal_error", "An unexpected error occurred.")
