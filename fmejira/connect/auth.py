@@ -37,26 +37,21 @@ class JiraContext:
     claims: dict = field(repr=False)
 
     @property
-    def issue_key(self) -> str | None:
-        """The issue a page token was issued for, if any."""
-        return (self.claims.get("fmejira") or {}).get("issueKey")
-
-    @property
     def bound_issue(self) -> BoundIssue:
-        """The issue this token is for, if it names one: the app's page tokens by key, Jira's
-        context tokens by ``context.jira.issue`` (key and/or id)."""
-        if self.issue_key:
-            return BoundIssue(key=self.issue_key, id=None)
-        context = self.claims.get("context")
-        jira = context.get("jira") if isinstance(context, dict) else None
-        issue = jira.get("issue") if isinstance(jira, dict) else None
-        if not isinstance(issue, dict):
-            return BoundIssue(key=None, id=None)
-        key, issue_id = issue.get("key"), issue.get("id")
+        """The issue this token is for, if it names one: the app's page tokens by key
+        (``fmejira.issueKey``), Jira's context tokens by ``context.jira.issue`` (key and/or id)."""
+        own = _mapping(self.claims.get("fmejira"))
+        jira = _mapping(_mapping(_mapping(self.claims.get("context")).get("jira")).get("issue"))
+        key = own.get("issueKey") or jira.get("key")
+        issue_id = jira.get("id")
         return BoundIssue(
             key=key if isinstance(key, str) and key else None,
             id=str(issue_id) if isinstance(issue_id, (str, int)) and issue_id != "" else None,
         )
+
+
+def _mapping(value) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 class BoundIssue(NamedTuple):

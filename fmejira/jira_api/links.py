@@ -8,7 +8,7 @@ from flask import jsonify, request
 from marshmallow import Schema, fields, validate
 
 from fmejira.connect.auth import current_context, jira_request
-from fmejira.domain import configuration, links
+from fmejira.domain import links
 from fmejira.domain.flag_view import flag_view, is_stale
 from fmejira.extensions import db
 from fmejira.jira_api import bp
@@ -44,16 +44,6 @@ class ConnectFlagSchema(Schema):
     flagName = fields.String(required=True, validate=validate.Length(min=1, max=250))
 
 
-def _projects(tenant) -> dict[str, FmeProject]:
-    rows = db.session.scalars(sa.select(FmeProject).where(FmeProject.tenant_id == tenant.id))
-    return {project.workspace_id: project for project in rows}
-
-
-def _org_id(tenant):
-    connection = configuration.connection_for(tenant)
-    return connection.fme_org_id if connection else None
-
-
 _PROJECTS_AND_ORG = (
     sa.select(FmeConnection.fme_org_id, FmeProject)
     .select_from(FmeConnection)
@@ -63,7 +53,7 @@ _PROJECTS_AND_ORG = (
 
 
 def _projects_and_org(tenant) -> tuple[dict[str, FmeProject], str | None]:
-    """The configured projects and the FME organization id, in one query (the glance's)."""
+    """The configured projects and the FME organization id, in one query."""
     rows = db.session.execute(_PROJECTS_AND_ORG, {"tenant_id": tenant.id}).all()
     projects = {project.workspace_id: project for _, project in rows if project is not None}
     return projects, rows[0][0] if rows else None
@@ -103,10 +93,9 @@ def connect_flag(issue_key):
         account_id=context.account_id,
     )
     flag = result.link.flag
-    project = _projects(context.tenant).get(flag.workspace_id)
-    return jsonify(
-        flag_view(flag, project, _org_id(context.tenant))
-    ), 201 if result.created else 200
+    projects, org_id = _projects_and_org(context.tenant)
+    view = flag_view(flag, projects.get(flag.workspace_id), org_id)
+    return jsonify(view), 201 if result.created else 200
 
 
 @bp.delete("/issues/<issue_key>/flags/<workspace_id>/<flag_name>")
@@ -122,8 +111,7 @@ def disconnect_flag(issue_key, workspace_id, flag_name):
 def search_flags():
     tenant = current_context().tenant
     query = (request.args.get("q") or "").strip()[:100]
-    projects = _projects(tenant)
-    org_id = _org_id(tenant)
+    projects, org_id = _projects_and_org(tenant)
     return jsonify(
         flags=[
             flag_view(f, projects.get(f.workspace_id), org_id)

@@ -26,20 +26,27 @@ _browse_cache: TTLCache = TTLCache(maxsize=50_000, ttl=ADMIN_CACHE_SECONDS)
 _lock = threading.Lock()
 
 
-def is_admin(tenant, account_id: str) -> bool:
-    key = (tenant.id, tenant.client_key, account_id)
+def _ask_jira(cache: TTLCache, tenant, key: tuple, question) -> bool:
+    """Jira's answer to ``question(jira)`` for the tenant, remembered in ``cache`` under
+    ``(tenant id, client key, *key)``."""
+    key = (tenant.id, tenant.client_key, *key)
     with _lock:
-        if key in _admin_cache:
-            return _admin_cache[key]
+        if key in cache:
+            return cache[key]
     try:
-        answer = jira_for(tenant, INTERACTIVE).is_admin(account_id)
+        answer = question(jira_for(tenant, INTERACTIVE))
     except RemoteError as exc:
         raise ServiceUnavailable(
-            "Jira could not confirm your permissions right now; try again in a moment."
+            "Jira could not confirm your permissions right now; try again in a moment.",
+            code="jira_unavailable",
         ) from exc
     with _lock:
-        _admin_cache[key] = answer
+        cache[key] = answer
     return answer
+
+
+def is_admin(tenant, account_id: str) -> bool:
+    return _ask_jira(_admin_cache, tenant, (account_id,), lambda jira: jira.is_admin(account_id))
 
 
 def require_admin(view):
@@ -65,13 +72,6 @@ def _unknown_issue(issue_key: str, status: int) -> ApiError:
     )
 
 
-def _jira_unavailable() -> ServiceUnavailable:
-    return ServiceUnavailable(
-        "Jira could not confirm your permissions right now; try again in a moment.",
-        code="jira_unavailable",
-    )
-
-
 def _stored_issue_id(tenant, issue_key: str) -> str | None:
     return db.session.scalar(
         sa.select(Issue.jira_id).where(Issue.tenant_id == tenant.id, Issue.key == issue_key)
@@ -84,21 +84,19 @@ def _remote_issue_id(tenant, issue_key: str) -> str:
     except NotFound as exc:
         raise _unknown_issue(issue_key, 422) from exc
     except RemoteError as exc:
-        raise _jira_unavailable() from exc
+        raise ServiceUnavailable(
+            "Jira could not be reached to check the issue; try again in a moment.",
+            code="jira_unavailable",
+        ) from exc
 
 
 def _can_browse(tenant, account_id: str, issue_id: str) -> bool:
-    key = (tenant.id, tenant.client_key, account_id, issue_id)
-    with _lock:
-        if key in _browse_cache:
-            return _browse_cache[key]
-    try:
-        answer = jira_for(tenant, INTERACTIVE).can_browse_issue(account_id, issue_id)
-    except RemoteError as exc:
-        raise _jira_unavailable() from exc
-    with _lock:
-        _browse_cache[key] = answer
-    return answer
+    return _ask_jira(
+        _browse_cache,
+        tenant,
+        (account_id, issue_id),
+        lambda jira: jira.can_browse_issue(account_id, issue_id),
+    )
 
 
 def require_issue_access(issue_key: str, *, connecting: bool = False) -> str:
