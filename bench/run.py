@@ -236,10 +236,25 @@ def wrk(port: int, requests_file: Path | None, duration: int, connections: int) 
     }
 
 
+def warm(port: int, requests_file: Path) -> None:
+    """Every request of the file once, so the hot cache (with REDIS_URL) holds each answer, as
+    it does for the issues people look at again; without it this is only a longer warm-up."""
+    for line in requests_file.open():
+        path, _, auth = line.rstrip("\n").partition("\t")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            connection.request("GET", path, headers={"Authorization": auth} if auth else {})
+            connection.getresponse().read()
+        finally:
+            connection.close()
+
+
 def measure(
     kind: str, path: str, port: int, group: int, files: Path, args: argparse.Namespace
 ) -> Result:
     requests_file = None if path == FLOOR else files / f"{path}.tsv"
+    if requests_file is not None and not args.cold:
+        warm(port, requests_file)
     wait_quiet(args.quiet_cpu, args.quiet_timeout)
     wrk(port, requests_file, args.warmup, args.connections)
     load = OtherLoad({group})
@@ -275,13 +290,17 @@ def mark_states_fresh(env: dict) -> None:
 
     from fmejira import create_app
     from fmejira.extensions import db
-    from fmejira.models import FlagState
+    from fmejira.hot_cache import hot_cache
+    from fmejira.models import FlagState, Tenant
     from fmejira.models.tenant import utcnow
 
     app = create_app()
     with app.app_context():
         db.session.execute(sa.update(FlagState).values(read_at=utcnow()))
         db.session.commit()
+        # as a refresh would, it makes what the hot cache holds stale (a bulk statement is not
+        # seen by the ORM's change tracking)
+        hot_cache().bump(db.session.scalars(sa.select(Tenant.client_key)))
         db.engine.dispose()
 
 
@@ -370,13 +389,20 @@ def main(argv=None) -> int:
     parser.add_argument("--quiet-cpu", type=float, default=0.15, help="cores others may use")
     parser.add_argument("--quiet-timeout", type=float, default=120, help="seconds to wait")
     parser.add_argument("--no-consumer", action="store_true", help="skip the consumer's RSS")
+    parser.add_argument(
+        "--cold", action="store_true", help="no pass over every request before measuring"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--strict", action="store_true", help="fail on a missed target")
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     env = environment(args.requests)
-    print(f"{CORES} cores; {args.connections} connections, {args.duration} s per figure")
+    cache = "on (REDIS_URL)" if env.get("REDIS_URL") else "off (no REDIS_URL)"
+    print(
+        f"{CORES} cores; {args.connections} connections, {args.duration} s per figure; "
+        f"hot cache {cache}, {'cold' if args.cold else 'every request sent once before'}"
+    )
     print(HEADER, flush=True)
     results, rss = [], {}
     try:

@@ -10,6 +10,7 @@ from flask import Flask
 from fmejira import crypto, settings
 from fmejira.errors import register_error_handlers
 from fmejira.extensions import api, db, limiter, migrate
+from fmejira.hot_cache import init_hot_cache, track_changes
 from fmejira.queue import init_queue
 
 
@@ -33,6 +34,8 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
         )
     )
     db.init_app(app)
+    init_hot_cache(app)
+    track_changes(db.session)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     register_error_handlers(app)
     _init_api(app)

@@ -60,4 +60,20 @@ def _api_key_or_address() -> str:
     return "addr:" + get_remote_address()
 
 
-limiter = Limiter(key_func=_api_key_or_address, default_limits=[])
+class BlueprintLimiter(Limiter):
+    """Flask-Limiter, checked only before the requests of the blueprints that have limits.
+
+    Its check otherwise runs before every request of the app, limits or not, and cost the
+    Jira side's hot paths more than the rest of Flask's dispatch (about 60 µs a request).
+    """
+
+    def init_app(self, app) -> None:
+        super().init_app(app)
+        app.before_request_funcs[None].remove(self._check_request_limit)
+
+    def check_request(self) -> None:
+        """A blueprint's ``before_request``: the check Flask-Limiter would have run."""
+        self._check_request_limit()
+
+
+limiter = BlueprintLimiter(key_func=_api_key_or_address, default_limits=[])

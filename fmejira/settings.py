@@ -33,6 +33,9 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": environ.get("REDIS_URL") or None,
+        # The hot read paths' shared cache (fmejira.hot_cache): on when Redis is configured.
+        "HOT_CACHE_URL": environ.get("REDIS_URL") or None,
+        "HOT_CACHE_SECONDS": int(environ.get("FMEJIRA_HOT_CACHE_SECONDS", "300")),
         "SECRET_KEY_MATERIAL": environ.get("FMEJIRA_SECRET_KEY") or None,
         "FME_API_URL": environ.get(
             "FMEJIRA_FME_API_URL", "https://api.split.io/internal/api/v2"

@@ -12,6 +12,7 @@ from flask_migrate import upgrade
 
 from fmejira import create_app
 from fmejira.extensions import db, limiter
+from fmejira.hot_cache import hot_cache
 from fmejira.jira_api.links import clear_refresh_cache
 from fmejira.jira_api.permissions import clear_cache as clear_admin_cache
 from fmejira.outbound import RetryPolicy
@@ -38,6 +39,7 @@ def _settings(database_url: str, **extra) -> dict:
         "QUEUE_URL": TEST_REDIS_URL or "memory://",
         "RETRY_POLICY": RetryPolicy(total=3, backoff_factor=0.01, backoff_jitter=0.0, max_wait=5.0),
         "RATELIMIT_STORAGE_URI": TEST_REDIS_URL or "memory://",
+        "HOT_CACHE_URL": TEST_REDIS_URL,
         **extra,
     }
 
@@ -79,6 +81,7 @@ def app(database_url, tmp_path):
     clear_refresh_cache()
     with app.app_context():
         limiter.reset()
+        hot_cache().clear()
     with app.app_context():
         yield app
         huey.flush()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 
-from fmejira import crypto
+from fmejira import crypto, hot_cache
 from fmejira.errors import ApiError, Conflict, ServiceUnavailable
 from fmejira.extensions import db
 from fmejira.fme.client import FmeClient, detect_auth_scheme
@@ -154,6 +154,7 @@ def _remove_flags_of(tenant: Tenant, workspace_ids: set[str] | None) -> list[int
         )
     )
     db.session.execute(sa.delete(Flag).where(*scope))
+    hot_cache.changed(db.session, tenant.id)
     return issue_ids
 
 
@@ -234,6 +235,7 @@ def delete(tenant: Tenant) -> None:
     records from Jira."""
     orphaned_issues = _remove_flags_of(tenant, None)
     db.session.execute(sa.delete(FmeConnection).where(FmeConnection.tenant_id == tenant.id))
+    hot_cache.changed(db.session, tenant.id)
     db.session.commit()
     scheduling.forget_soon(tenant.id, None, orphaned_issues)
 

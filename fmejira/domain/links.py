@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import contains_eager, selectinload
 
+from fmejira import hot_cache
 from fmejira.domain import configuration
 from fmejira.errors import ApiError, Conflict, NotFoundError, ServiceUnavailable
 from fmejira.extensions import db
@@ -100,6 +101,8 @@ def _get_or_create(model, lookup: dict, values: dict):
         .values(**lookup, **values)
         .on_conflict_do_nothing(index_elements=list(lookup))
     )
+    if inserted.rowcount:  # a Core statement: the ORM does not see this change
+        hot_cache.changed(db.session, lookup.get("tenant_id") or values["tenant_id"])
     row = db.session.scalar(sa.select(model).filter_by(**lookup))
     return row, bool(inserted.rowcount)
 

@@ -10,16 +10,18 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
 
+from fmejira.crypto import fingerprint
 from fmejira.domain import links
 from fmejira.errors import ApiError, NotFoundError
 from fmejira.extensions import limiter
-from fmejira.fme_api.auth import current_fme_context, fme_request
+from fmejira.fme_api.auth import bearer_token, current_fme_context, fme_request
 from fmejira.fme_api.schemas import (
     ISSUE_KEY_PATTERN,
     ConnectIssueSchema,
     ErrorSchema,
     IssueSchema,
 )
+from fmejira.hot_cache import hot_cache
 from fmejira.models import LinkSource
 
 WORKSPACE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # as the Jira side's ConnectFlagSchema
@@ -56,6 +58,7 @@ blp = _Blueprint(
 # One budget per FME key (see extensions._api_key_or_address) for the whole API, not one per
 # route; the limit is read per request, so one declaration serves every app instance.
 limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="fme_api")(blp)
+blp.before_request(limiter.check_request)
 
 PATH_PARAMETERS = {
     "workspace_id": ("The FME project (workspace) id.", WORKSPACE_ID.pattern),
@@ -132,12 +135,48 @@ def _issue(issue, tenant) -> dict:
     }
 
 
+def _issues_from_cache(view):
+    """GET: the list from the hot cache when the API key and the list are current for the key's
+    site (two Redis round trips: the key's site, then that site's generation and entries);
+    else the view runs, and a 200 is cached under the generation read before it ran."""
+
+    @functools.wraps(view)
+    def wrapper(*args, workspace_id, flag_name, **kwargs):
+        cache, token = hot_cache(), bearer_token()
+        if request.method != "GET" or token is None or not cache.enabled:
+            return view(*args, workspace_id=workspace_id, flag_name=flag_name, **kwargs)
+        key_entry = "fmekey:" + fingerprint(token)
+        list_entry = f"issues:{workspace_id}/{flag_name}"
+        client_key = cache.site_of(key_entry)
+        generation, values = (
+            cache.read(client_key, key_entry, list_entry) if client_key else (None, [None])
+        )
+        if all(values):
+            return current_app.response_class(values[1], mimetype="application/json")
+        response = view(*args, workspace_id=workspace_id, flag_name=flag_name, **kwargs)
+        tenant = current_fme_context().tenant
+        if response.status_code == 200 and tenant.client_key == client_key:
+            cache.write(
+                client_key,
+                generation,
+                {
+                    key_entry: (b"1", cache.max_seconds),
+                    list_entry: (response.get_data(), cache.max_seconds),
+                },
+            )
+        elif response.status_code == 200:
+            cache.alias(key_entry, tenant.client_key)
+        return response
+
+    return wrapper
+
+
 @blp.route(
     "/flags/<workspace_id>/<flag_name>/issues",
     parameters=_path_parameters("workspace_id", "flag_name"),
 )
 class FlagIssues(MethodView):
-    decorators = (well_formed, fme_request)  # the last one runs first
+    decorators = (well_formed, fme_request, _issues_from_cache)  # the last one runs first
 
     @blp.response(200, IssueSchema(many=True), description="The issues linked to the flag.")
     @_documented(400, 401, 404, 429)

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from cachetools import TTLCache
-from flask import jsonify, request
+from flask import current_app, g, jsonify, request
 from marshmallow import Schema, fields, validate
 
-from fmejira.connect.auth import current_context, jira_request
+from fmejira.connect.auth import (
+    current_context,
+    jira_request,
+    site_entry,
+    token_from_request,
+    verify_from_cache,
+    verify_tenant_jwt,
+)
 from fmejira.domain import links
 from fmejira.domain.flag_view import flag_view, is_stale
 from fmejira.extensions import db
+from fmejira.hot_cache import HotCache, hot_cache
 from fmejira.jira_api import bp
 from fmejira.jira_api.permissions import require_issue_access
 from fmejira.models import FmeConnection, FmeProject, LinkSource
@@ -71,11 +81,63 @@ def issue_flags_payload(tenant, issue_key: str) -> dict:
     }
 
 
+def flags_entry(issue_key: str | None) -> str | None:
+    """The hot cache's name for an issue's glance data (None for what is no issue key)."""
+    key = (issue_key or "").strip().upper()
+    return "flags:" + key if links.ISSUE_KEY.match(key) else None
+
+
+def fresh_seconds(payload: dict, now: datetime | None = None) -> float:
+    """How long ``payload`` stays what the glance must show: until its first flag's state
+    turns stale (a glance then asks for a refresh); 0 while a refresh is under way."""
+    limit = current_app.config["STALE_SECONDS"]
+    if payload["refreshing"]:
+        return 0
+    now = now or datetime.now(UTC)
+    read = [
+        datetime.fromisoformat(flag["readAt"])
+        for flag in payload["flags"]
+        if flag["environment"] is not None and flag["readAt"]
+    ]
+    return min((limit - (now - moment).total_seconds() for moment in read), default=limit)
+
+
+def remember_issue_flags(
+    cache: HotCache, generation, tenant, payload: dict, body: bytes | None = None, also=None
+) -> None:
+    """Cache the glance data call's answer ``body`` (by default: ``payload`` as it answers it),
+    the site that verifies its tokens, and the entries ``also``; one round trip."""
+    if generation is None:  # no cache, or Redis unavailable
+        return
+    if body is None:
+        body = current_app.json.response(payload).get_data()
+    entries = {
+        **site_entry(cache, tenant),
+        flags_entry(payload["issueKey"]): (body, fresh_seconds(payload)),
+        **(also or {}),
+    }
+    cache.write(tenant.client_key, generation, entries)
+
+
 @bp.get("/issues/<issue_key>/flags")
-@jira_request(context_qsh=True)
 def issue_flags(issue_key):
-    require_issue_access(issue_key)
-    return jsonify(issue_flags_payload(current_context().tenant, issue_key))
+    """The glance's data. With the hot cache, a token bound to this issue (the glance's page
+    token) costs one Redis round trip when the answer is current; anything else is verified
+    and read from the database as on every other route, and the answer cached."""
+    token = token_from_request()
+    cache = hot_cache()
+    entry = flags_entry(issue_key)
+    context, snapshot = verify_from_cache(token, cache, entry, allow_context_qsh=True)
+    cached = snapshot.values[0]
+    if context is not None and cached and flags_entry(context.bound_issue.key) == entry:
+        return current_app.response_class(cached, mimetype="application/json")
+    g.jira_context = verify_tenant_jwt(token, allow_context_qsh=True)
+    issue_key = require_issue_access(issue_key)
+    tenant = current_context().tenant
+    payload = issue_flags_payload(tenant, issue_key)
+    response = jsonify(payload)
+    remember_issue_flags(cache, snapshot.generation, tenant, payload, response.get_data())
+    return response
 
 
 @bp.post("/issues/<issue_key>/flags")

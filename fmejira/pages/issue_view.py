@@ -47,19 +47,28 @@ def _viewer_is_admin(context) -> bool | None:
         return None
 
 
+def connection_status(tenant) -> str:
+    connection = configuration.connection_for(tenant)
+    return connection.status.value if connection else "unconfigured"
+
+
 def issue_view(issue_key: str) -> dict:
     """The template context of every page and fragment about ``issue_key``.
 
     Only the "not configured" state asks Jira something (whether the reader is an admin, cached
     for a minute); everything else comes from the store.
     """
+    tenant = current_context().tenant
+    return view_of(issue_flags_payload(tenant, issue_key), connection_status(tenant))
+
+
+def view_of(data: dict, status: str) -> dict:
+    """The template context from an issue's glance data and the FME connection's status."""
     context = current_context()
-    data = issue_flags_payload(context.tenant, issue_key)
-    connection = configuration.connection_for(context.tenant)
     return {
         "issue_key": data["issueKey"],
         "data": data,
-        "connection_status": connection.status.value if connection else "unconfigured",
+        "connection_status": status,
         "as_of": _as_of(data["flags"]),
         "viewer_is_admin": None if data["configured"] else _viewer_is_admin(context),
         "issue_url": f"{context.tenant.link_base_url}/browse/{data['issueKey']}",

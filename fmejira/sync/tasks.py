@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from huey import RetryTask, crontab
 
+from fmejira import hot_cache
 from fmejira.domain import configuration
 from fmejira.extensions import db
 from fmejira.models import ConnectionStatus, Flag, FmeConnection, Link, Tenant
@@ -105,6 +106,7 @@ def resync_tenant(tenant_id: int, jira_was_emptied: bool = False) -> None:
         return
     if jira_was_emptied:
         db.session.execute(sa.update(Flag).where(Flag.tenant_id == tenant_id).values(in_jira=False))
+        hot_cache.changed(db.session, tenant_id)
     flagged = db.session.scalars(
         sa.select(Flag).where(Flag.tenant_id == tenant_id, Flag.id.in_(sa.select(Link.flag_id)))
     ).all()

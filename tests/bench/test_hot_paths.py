@@ -6,7 +6,9 @@ PostgreSQL the rows each statement examines (a missing index, or a predicate the
 use, shows as a scan that grows with other issues, flags or sites).
 
 Each measured request runs on a fresh session after a warm-up request, as in production (one
-session per request, per-process caches warm).
+session per request, per-process caches warm). These tests measure the database path, so the
+hot cache (which would answer the measured request from Redis) is off; its own tests are in
+``tests/test_hot_cache.py``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from requests.adapters import HTTPAdapter
 
 from fmejira.crypto import fingerprint
 from fmejira.extensions import db
+from fmejira.hot_cache import EXTENSION, HotCache
 from fmejira.models import Flag, FlagState, FmeConnection, FmeProject, Issue, Link, LinkSource
 from fmejira.models.tenant import utcnow
 from fmejira.queue import huey
@@ -33,6 +36,11 @@ GLANCE = f"/jira/glance?issueKey={ISSUE}&issueId=20000"
 NAMES = ["glance data", "glance page", "FME-side issues"]
 ON_POSTGRESQL = (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgres")
 LONG_AGO = timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def database_path(app):
+    app.extensions[EXTENSION] = HotCache(None, app.config["HOT_CACHE_SECONDS"])
 
 
 # -- data ----------------------------------------------------------------------------------------

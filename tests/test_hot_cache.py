@@ -1,0 +1,276 @@
+"""The hot cache (fmejira.hot_cache): the hot read paths answered from Redis, and never an answer
+that a committed change has made wrong.
+
+Runs against a real Redis: TEST_REDIS_URL, else the local one if it answers; skipped otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pytest
+import redis
+import sqlalchemy as sa
+
+from fmejira.extensions import db
+from fmejira.hot_cache import EXTENSION, PREFIX, HotCache, hot_cache
+from fmejira.models import FlagState, Tenant, TenantState
+from fmejira.models.tenant import utcnow
+from fmejira.sync import tasks
+from tests.conftest import FME_KEY, run_tasks
+from tests.support import auth_header, context_jwt, jira_jwt
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
+ISSUE, OTHER = "ABC-1", "ABC-2"
+DATA = f"/jira/api/issues/{ISSUE}/flags"
+FME_LIST = "/api/v1/flags/ws-checkout/new-checkout/issues"
+
+
+def _redis_answers() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+pytestmark = pytest.mark.skipif(not _redis_answers(), reason=f"no Redis at {REDIS_URL}")
+
+
+@pytest.fixture
+def cache(app) -> HotCache:
+    cache = HotCache(redis.Redis.from_url(REDIS_URL), app.config["HOT_CACHE_SECONDS"])
+    app.extensions[EXTENSION] = cache
+    cache.clear()
+    yield cache
+    cache.clear()
+
+
+@pytest.fixture
+def linked(client, configured_site, fake_fme, cache):
+    """ABC-1 connected to new-checkout (read from FME just now)."""
+    fake_fme.add_flag("ws-checkout", "new-checkout", default_treatment="on")
+    fake_fme.add_flag("ws-checkout", "dark-mode", killed=True)
+    response = client.post(
+        DATA,
+        headers=auth_header(context_jwt(configured_site)),
+        json={"workspaceId": "ws-checkout", "flagName": "new-checkout"},
+    )
+    assert response.status_code == 201, response.json
+    for flag in ("new-checkout", "dark-mode"):  # their states, as a refresh reads them
+        tasks.refresh_flag(configured_site.id, "ws-checkout", flag)
+    run_tasks()
+    return configured_site
+
+
+def page_token(site, issue=ISSUE, **claims):
+    """The glance's page token: bound to the issue its page was rendered for."""
+    return auth_header(context_jwt(site, lifetime=600, fmejira={"issueKey": issue}, **claims))
+
+
+class Statements:
+    """Counts the SQL statements sent while the block runs."""
+
+    def __enter__(self):
+        self.count = 0
+        sa.event.listen(db.engine, "before_cursor_execute", self._record)
+        return self
+
+    def _record(self, *_):
+        self.count += 1
+
+    def __exit__(self, *_):
+        sa.event.remove(db.engine, "before_cursor_execute", self._record)
+
+
+def names(response) -> list[str]:
+    return [flag["name"] for flag in response.get_json()["flags"]]
+
+
+# -- served from Redis ---------------------------------------------------------------------------
+
+
+def test_a_repeated_glance_read_sends_no_sql(client, linked):
+    first = client.get(DATA, headers=page_token(linked))
+    assert first.status_code == 200 and names(first) == ["new-checkout"]
+    db.session.remove()
+    with Statements() as sql:
+        second = client.get(DATA, headers=page_token(linked))
+    assert second.status_code == 200
+    assert sql.count == 0
+    assert second.get_data() == first.get_data()
+    assert second.mimetype == "application/json"
+
+
+def test_a_repeated_glance_page_sends_no_sql_and_binds_its_token(client, linked):
+    url = f"/jira/glance?issueKey={ISSUE}"
+
+    def page():
+        return client.get(f"{url}&jwt={jira_jwt(linked, url)}")
+
+    first = page()
+    assert first.status_code == 200 and b"new-checkout" in first.data
+    db.session.remove()
+    with Statements() as sql:
+        second = page()
+    assert second.status_code == 200 and b"new-checkout" in second.data
+    assert sql.count == 0
+    assert 'data-issue-key="ABC-1"' in second.get_data(as_text=True) or ISSUE in second.get_data(
+        as_text=True
+    )
+
+
+def test_a_repeated_fme_side_list_sends_no_sql(client, linked):
+    bearer = {"Authorization": f"Bearer {FME_KEY}"}
+    answers = [client.get(FME_LIST, headers=bearer) for _ in range(2)]  # the 2nd learns the site
+    db.session.remove()
+    with Statements() as sql:
+        cached = client.get(FME_LIST, headers=bearer)
+    assert cached.status_code == 200 and [i["key"] for i in cached.get_json()] == [ISSUE]
+    assert sql.count == 0
+    assert cached.get_data() == answers[0].get_data()
+
+
+# -- what a change makes wrong is never served ---------------------------------------------------
+
+
+def test_connect_and_disconnect_from_jira_show_at_once(client, linked):
+    client.get(DATA, headers=page_token(linked))
+    added = client.post(
+        DATA,
+        headers=auth_header(context_jwt(linked)),
+        json={"workspaceId": "ws-checkout", "flagName": "dark-mode"},
+    )
+    assert added.status_code == 201
+    assert names(client.get(DATA, headers=page_token(linked))) == ["dark-mode", "new-checkout"]
+    removed = client.delete(f"{DATA}/ws-checkout/new-checkout", headers=page_token(linked))
+    assert removed.status_code == 204
+    assert names(client.get(DATA, headers=page_token(linked))) == ["dark-mode"]
+
+
+def test_connect_and_disconnect_from_fme_show_at_once(client, linked):
+    bearer = {"Authorization": f"Bearer {FME_KEY}"}
+    for _ in range(3):
+        assert client.get(FME_LIST, headers=bearer).status_code == 200
+    client.get(DATA, headers=page_token(linked, issue=OTHER))
+    added = client.post(FME_LIST, headers=bearer, json={"issueKey": OTHER})
+    assert added.status_code == 201, added.json
+    assert [i["key"] for i in client.get(FME_LIST, headers=bearer).get_json()] == [ISSUE, OTHER]
+    other = f"/jira/api/issues/{OTHER}/flags"
+    assert names(client.get(other, headers=page_token(linked, issue=OTHER))) == ["new-checkout"]
+    assert client.delete(f"{FME_LIST}/{ISSUE}", headers=bearer).status_code == 204
+    assert [i["key"] for i in client.get(FME_LIST, headers=bearer).get_json()] == [OTHER]
+    assert names(client.get(DATA, headers=page_token(linked))) == []
+
+
+def test_a_flag_state_change_shows_at_once(client, linked):
+    before = client.get(DATA, headers=page_token(linked)).get_json()["flags"][0]
+    assert before["status"]["state"] == "on"
+    state = db.session.scalar(sa.select(FlagState))
+    state.killed = True
+    db.session.commit()  # as a refresh or a webhook's task commits it
+    after = client.get(DATA, headers=page_token(linked)).get_json()["flags"][0]
+    assert after["status"]["state"] == "off"
+
+
+def test_deleting_the_configuration_shows_at_once(client, linked):
+    assert client.get(DATA, headers=page_token(linked)).get_json()["configured"] is True
+    from fmejira.domain import configuration
+
+    configuration.delete(linked)
+    after = client.get(DATA, headers=page_token(linked)).get_json()
+    assert after["configured"] is False and after["flags"] == []
+
+
+def test_an_uninstalled_site_is_refused_though_its_answer_was_cached(client, linked):
+    headers = page_token(linked)
+    assert client.get(DATA, headers=headers).status_code == 200
+    tenant = db.session.get(Tenant, linked.id)
+    tenant.state = TenantState.UNINSTALLED
+    db.session.commit()
+    assert client.get(DATA, headers=headers).status_code == 401
+
+
+def test_a_new_shared_secret_refuses_tokens_signed_with_the_old_one(client, linked):
+    old_token = context_jwt(linked, lifetime=600, fmejira={"issueKey": ISSUE})
+    assert client.get(DATA, headers=auth_header(old_token)).status_code == 200
+    tenant = db.session.get(Tenant, linked.id)
+    tenant.shared_secret = "a-new-secret-" + "y" * 40
+    db.session.commit()
+    assert client.get(DATA, headers=auth_header(old_token)).status_code == 401
+    assert client.get(DATA, headers=page_token(tenant)).status_code == 200
+
+
+def test_a_token_bound_to_another_issue_is_refused_though_both_are_cached(client, linked):
+    assert client.get(DATA, headers=page_token(linked)).status_code == 200
+    other = f"/jira/api/issues/{OTHER}/flags"
+    assert client.get(other, headers=page_token(linked, issue=OTHER)).status_code == 200
+    assert client.get(DATA, headers=page_token(linked, issue=OTHER)).status_code == 403
+
+
+def test_unbound_tokens_are_still_checked_with_jira(client, linked, fake_jira):
+    """The cache answers only tokens bound to the issue; any other token is asked about."""
+    assert client.get(DATA, headers=page_token(linked)).status_code == 200
+    fake_jira.hidden_issue_ids["account-9"] = {fake_jira.issue(ISSUE).id}
+    unbound = auth_header(context_jwt(linked, sub="account-9"))
+    assert client.get(DATA, headers=unbound).status_code == 404
+
+
+def test_a_bad_signature_is_refused_from_the_cached_site(client, linked):
+    assert client.get(DATA, headers=page_token(linked)).status_code == 200
+    forged = context_jwt(linked, fmejira={"issueKey": ISSUE}, secret="not-the-secret-" + "z" * 30)
+    assert client.get(DATA, headers=auth_header(forged)).status_code == 401
+
+
+# -- freshness and failure -----------------------------------------------------------------------
+
+
+def test_an_answer_expires_when_its_first_flag_would_turn_stale(client, linked, cache, app):
+    state = db.session.scalar(sa.select(FlagState))
+    state.read_at = utcnow() - timedelta(seconds=app.config["STALE_SECONDS"] - 30)
+    db.session.commit()
+    assert client.get(DATA, headers=page_token(linked)).get_json()["refreshing"] is False
+    ttl = cache.client.ttl(f"{PREFIX}e:{linked.client_key}:flags:{ISSUE}")
+    assert 0 < ttl <= 30
+
+
+def test_an_answer_with_a_refresh_under_way_is_not_cached(client, linked, cache):
+    state = db.session.scalar(sa.select(FlagState))
+    state.read_at = utcnow() - timedelta(days=1)
+    db.session.commit()
+    assert client.get(DATA, headers=page_token(linked)).get_json()["refreshing"] is True
+    assert cache.client.exists(f"{PREFIX}e:{linked.client_key}:flags:{ISSUE}") == 0
+
+
+def test_a_lost_generation_makes_every_entry_of_the_site_stale(client, linked, cache):
+    client.get(DATA, headers=page_token(linked))
+    cache.client.delete(f"{PREFIX}gen:{linked.client_key}")
+    generation, values = cache.read(linked.client_key, "site", f"flags:{ISSUE}")
+    assert generation is not None and values == [None, None]
+
+
+def test_without_redis_requests_read_the_database(client, linked, app):
+    app.extensions[EXTENSION] = HotCache(
+        redis.Redis(host="127.0.0.1", port=9, socket_timeout=0.2, socket_connect_timeout=0.2),
+        app.config["HOT_CACHE_SECONDS"],
+    )
+    for _ in range(2):
+        response = client.get(DATA, headers=page_token(linked))
+        assert response.status_code == 200 and names(response) == ["new-checkout"]
+    state = db.session.scalar(sa.select(FlagState))
+    state.killed = True
+    db.session.commit()  # the bump fails (logged); nothing else does
+    assert client.get(DATA, headers=page_token(linked)).status_code == 200
+
+
+def test_commits_bump_only_the_sites_they_changed(linked, cache):
+    from tests.support import make_tenant
+
+    other = make_tenant("jira:other-site")
+    before = {site.client_key: cache.read(site.client_key).generation for site in (linked, other)}
+    state = db.session.scalar(sa.select(FlagState))
+    state.killed = True
+    db.session.commit()
+    assert cache.read(linked.client_key).generation != before[linked.client_key]
+    assert cache.read(other.client_key).generation == before[other.client_key]
+    assert hot_cache() is cache
