@@ -56,7 +56,9 @@ def _init_api(app: Flask) -> None:
     app.config.setdefault("OPENAPI_URL_PREFIX", "/api")
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Retry-After on a 429 only (fmejira.errors): the X-RateLimit-* headers on every answer
+    # cost two more Redis round trips per FME-side request.
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     api.init_app(app)
     limiter.init_app(app)
     api.spec.components.security_scheme(

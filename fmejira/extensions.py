@@ -1,5 +1,7 @@
 """Flask extensions, created unbound here and bound to the app in the factory."""
 
+import time
+
 import sqlalchemy as sa
 from flask import request
 from flask_limiter import Limiter
@@ -74,6 +76,11 @@ class BlueprintLimiter(Limiter):
     def check_request(self) -> None:
         """A blueprint's ``before_request``: the check Flask-Limiter would have run."""
         self._check_request_limit()
+
+    def retry_after(self) -> int:
+        """Seconds until the limit this request broke lets requests through again."""
+        limit = self.current_limit
+        return max(1, int(limit.reset_at - time.time()) + 1) if limit else 60
 
 
 limiter = BlueprintLimiter(key_func=_api_key_or_address, default_limits=[])

@@ -59,17 +59,20 @@ class Site:
         fields_["shared_secret"] = crypto.box().encrypt(self.shared_secret)
         return json.dumps(fields_).encode()
 
-    @classmethod
-    def from_bytes(cls, raw: bytes | None) -> Site | None:
-        """None when absent, or encrypted under a key this process no longer holds."""
-        if raw is None:
-            return None
-        try:
-            fields_ = json.loads(raw)
-            fields_["shared_secret"] = crypto.box().decrypt(fields_["shared_secret"])
-            return cls(**fields_)
-        except (ValueError, TypeError, KeyError, crypto.SecretKeyError):
-            return None
+    @staticmethod
+    def from_bytes(raw: bytes | None) -> Site | None:
+        """None when absent, or encrypted under a key this process does not hold."""
+        return None if raw is None else _site_from_bytes(raw)
+
+
+@functools.lru_cache(maxsize=10_000)  # an entry's bytes change only when it is rewritten
+def _site_from_bytes(raw: bytes) -> Site | None:
+    try:
+        fields_ = json.loads(raw)
+        fields_["shared_secret"] = crypto.box().decrypt(fields_["shared_secret"])
+        return Site(**fields_)
+    except (ValueError, TypeError, KeyError, crypto.SecretKeyError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -143,12 +146,6 @@ def _segment(segment: str) -> dict:
     return value
 
 
-def unverified_issuer(token: str) -> str | None:
-    """The ``iss`` claim before verification: only to choose which key verifies the token."""
-    issuer = _unverified(token)[1].get("iss")
-    return issuer if isinstance(issuer, str) else None
-
-
 def _request_hashes() -> set[str]:
     """The qsh of this request, for the decoded and for the raw path (Jira's spelling varies)."""
     base_path = urlsplit(current_app.config["APP_BASE_URL"]).path
@@ -201,17 +198,22 @@ def load_tenant(client_key: str) -> Tenant | None:
 
 
 def verify_tenant_jwt(
+    token: str, *, allow_context_qsh: bool, require_active: bool = True
+) -> JiraContext:
+    """Verify an HS256 token signed with a tenant's shared secret; return its context."""
+    return _verify_hs256(token, *_unverified(token), load_tenant, allow_context_qsh, require_active)
+
+
+def _verify_hs256(
     token: str,
-    *,
+    header: dict,
+    unverified: dict,
+    find_tenant: Callable[[str], Tenant | Site | None],
     allow_context_qsh: bool,
     require_active: bool = True,
-    find_tenant: Callable[[str], Tenant | Site | None] = load_tenant,
 ) -> JiraContext:
-    """Verify an HS256 token signed with a tenant's shared secret; return its context.
-
-    ``find_tenant`` maps the client key to the tenant: the database by default, the hot
-    cache's :class:`Site` on the hot read paths."""
-    header, unverified = _unverified(token)
+    """``find_tenant`` maps the client key to the tenant: the database, or on the hot read
+    paths the hot cache's :class:`Site`."""
     if header.get("alg") != "HS256":
         raise Unauthenticated("Only HS256 JWTs are accepted here.")
     client_key = unverified.get("iss")
@@ -316,17 +318,18 @@ def verify_from_cache(
 
     A current site entry holds the secret of the site's latest commit, so a token it refuses
     is refused, as the database would."""
-    client_key = unverified_issuer(token)
-    if client_key is None or not cache.enabled or None in names:
+    if not cache.enabled or None in names:
+        return None, Snapshot(None, [None] * len(names))
+    header, unverified = _unverified(token)
+    client_key = unverified.get("iss")
+    if not isinstance(client_key, str):
         return None, Snapshot(None, [None] * len(names))
     generation, (raw_site, *values) = cache.read(client_key, SITE_ENTRY, *names)
     snapshot = Snapshot(generation, values)
     site = Site.from_bytes(raw_site)
     if site is None or not site.is_active:
         return None, snapshot
-    context = verify_tenant_jwt(
-        token, allow_context_qsh=allow_context_qsh, find_tenant=lambda _client_key: site
-    )
+    context = _verify_hs256(token, header, unverified, lambda _client_key: site, allow_context_qsh)
     return context, snapshot
 
 
