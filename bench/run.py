@@ -5,11 +5,15 @@
 
 Needs ``wrk`` (Debian package) and what ``bench.generate`` wrote: the data, the request files
 and (unless FMEJIRA_SECRET_KEY is set) the key file in ``<requests>/instance``. For each server,
-in one run: the floor (``bench/floor.py``, a bare Flask JSON endpoint served the same way), then
-each hot path, every one with 2 workers on 127.0.0.1, a warm-up, and ``wrk`` at 32 connections
-for ``--duration`` seconds with a different valid token per request (``bench/rotate.lua``).
-Before the app runs, every flag state is marked as just read (what the periodic refresh keeps
-true in production), so the glance does not queue refreshes. Then the RSS of a queue consumer.
+the floor (``bench/floor.py``, a bare Flask JSON endpoint served the same way) and the app run
+side by side, each with 2 workers on 127.0.0.1; ``wrk`` drives one of them at a time (32
+connections, ``--duration`` seconds, after a warm-up) with a different valid token per request
+(``bench/rotate.lua``). The floor and the hot paths take turns for ``--rounds`` rounds, and a
+path's ratio is the median of its ratios to the floor of the same round: on a machine whose
+speed drifts within minutes, a floor measured once at the start says little about a path
+measured two minutes later. Before the app runs, every flag state is marked as just read (what
+the periodic refresh keeps true in production), so the glance does not queue refreshes. Then
+the RSS of a queue consumer.
 
 The machine is shared: before each measurement the runner waits (up to ``--quiet-timeout``)
 until other processes use less than ``--quiet-cpu`` of a core, and it reports the CPU other
@@ -29,6 +33,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -59,6 +64,46 @@ class Result:
     requests: int
     errors: int  # non-2xx/3xx answers and socket errors (including timeouts)
     other_cpu: float  # cores used by processes that are not part of the measurement
+    round: int = 0
+
+
+@dataclass
+class Summary:
+    """One path over all rounds: medians, the worst p99, and the median of its per-round
+    ratios to the floor."""
+
+    server: str
+    path: str
+    rps: float
+    ratio: float
+    p50_ms: float
+    p99_ms: float
+    worst_p99_ms: float
+    errors: int
+    other_cpu: float
+    rounds: int
+
+    @classmethod
+    def of(cls, results: list[Result]) -> list[Summary]:
+        floors = {(r.server, r.round): r.rps for r in results if r.path == FLOOR}
+        groups: dict[tuple[str, str], list[Result]] = {}
+        for r in results:
+            groups.setdefault((r.server, r.path), []).append(r)
+        return [
+            cls(
+                server,
+                path,
+                rps=statistics.median(r.rps for r in mine),
+                ratio=statistics.median(r.rps / floors[server, r.round] for r in mine),
+                p50_ms=statistics.median(r.p50_ms for r in mine),
+                p99_ms=statistics.median(r.p99_ms for r in mine),
+                worst_p99_ms=max(r.p99_ms for r in mine),
+                errors=sum(r.errors for r in mine),
+                other_cpu=max(r.other_cpu for r in mine),
+                rounds=len(mine),
+            )
+            for (server, path), mine in groups.items()
+        ]
 
 
 # -- the machine ---------------------------------------------------------------------------------
@@ -83,8 +128,9 @@ def _process_times() -> dict[int, tuple[int, int, str]]:
 class OtherLoad:
     """CPU used by processes outside the measurement (other people's tests, builds …), in cores.
 
-    Ours: the runner, the server's process group, wrk, and PostgreSQL (whose backends serve
-    the servers; other users of the same PostgreSQL count as ours, a known blind spot).
+    Ours: the runner, the server's process group, wrk, PostgreSQL (whose backends serve the
+    servers) and Redis (the hot cache); other users of those two count as ours, a known blind
+    spot.
     """
 
     def __init__(self, own_groups: set[int]):
@@ -95,7 +141,7 @@ class OtherLoad:
         return {
             pid: ticks
             for pid, (ticks, group, command) in times.items()
-            if group not in self.own_groups and command not in {"wrk", "postgres"}
+            if group not in self.own_groups and command not in {"wrk", "postgres", "redis-server"}
         }
 
     def start(self) -> None:
@@ -253,8 +299,6 @@ def measure(
     kind: str, path: str, port: int, group: int, files: Path, args: argparse.Namespace
 ) -> Result:
     requests_file = None if path == FLOOR else files / f"{path}.tsv"
-    if requests_file is not None and not args.cold:
-        warm(port, requests_file)
     wait_quiet(args.quiet_cpu, args.quiet_timeout)
     wrk(port, requests_file, args.warmup, args.connections)
     load = OtherLoad({group})
@@ -305,21 +349,33 @@ def mark_states_fresh(env: dict) -> None:
 
 
 def run_server(kind: str, files: Path, env: dict, args) -> tuple[list[Result], float]:
-    results = []
-    for target, paths, probe in (
-        ("bench.floor:app", [FLOOR], "/floor"),
-        ("app:app", args.paths, "/healthz"),
-    ):
-        if target == "app:app":
-            mark_states_fresh(env)
-        port = free_port()
-        process = start(server_command(kind, target, port, args.granian_threads), port, probe, env)
-        try:
-            for path in paths:
-                results.append(measure(kind, path, port, process.pid, files, args))
-                print(_row(results[-1], results[0].rps), flush=True)
-            rss = max((rss_mb(pid) for pid in worker_pids(process.pid)), default=0.0)
-        finally:
+    """The floor and the app side by side; ``--rounds`` rounds of the floor, then each path."""
+    mark_states_fresh(env)
+    servers = {}
+    try:
+        for name, target, probe in (
+            (FLOOR, "bench.floor:app", "/floor"),
+            ("app", args.app, "/healthz"),
+        ):
+            port = free_port()
+            command = server_command(kind, target, port, args.granian_threads)
+            servers[name] = (start(command, port, probe, env), port)
+        app_process, app_port = servers["app"]
+        if not args.cold:
+            for path in args.paths:
+                warm(app_port, files / f"{path}.tsv")
+        results = []
+        for round_ in range(args.rounds):
+            for path in [FLOOR, *args.paths]:
+                process, port = servers[FLOOR if path == FLOOR else "app"]
+                result = measure(kind, path, port, process.pid, files, args)
+                result.round = round_
+                results.append(result)
+                floor_rps = next(r.rps for r in results if r.path == FLOOR and r.round == round_)
+                print(_row(result, floor_rps), flush=True)
+        rss = max((rss_mb(pid) for pid in worker_pids(app_process.pid)), default=0.0)
+    finally:
+        for process, _port in servers.values():
             stop(process)
     return results, rss
 
@@ -343,32 +399,40 @@ def queue_consumer_rss(env: dict, seconds: float = 8.0) -> float:
 
 # -- report --------------------------------------------------------------------------------------
 
-HEADER = f"{'server':<9}{'path':<52}{'req/s':>8}{'ratio':>7}{'p50 ms':>8}{'p99 ms':>8}"
-HEADER += f"{'errors':>7}{'other':>7}"
+HEADER = f"{'server':<9}{'round':>5}  {'path':<52}{'req/s':>8}{'ratio':>7}{'p50 ms':>8}"
+HEADER += f"{'p99 ms':>8}{'errors':>7}{'other':>7}"
+SUMMARY = f"{'server':<9}{'path':<52}{'req/s':>8}{'ratio':>7}{'p50 ms':>8}{'p99 ms':>8}"
+SUMMARY += f"{'worst':>7}{'errors':>7}"
+
+
+def _label(path: str) -> str:
+    return "floor        bare Flask JSON endpoint" if path == FLOOR else PATHS[path]
 
 
 def _row(r: Result, floor_rps: float) -> str:
-    label = "floor        bare Flask JSON endpoint" if r.path == FLOOR else PATHS[r.path]
     return (
-        f"{r.server:<9}{label:<52}{r.rps:>8.0f}{r.rps / floor_rps:>7.2f}{r.p50_ms:>8.1f}"
-        f"{r.p99_ms:>8.1f}{r.errors:>7}{r.other_cpu:>7.2f}"
+        f"{r.server:<9}{r.round + 1:>5}  {_label(r.path):<52}{r.rps:>8.0f}"
+        f"{r.rps / floor_rps:>7.2f}{r.p50_ms:>8.1f}{r.p99_ms:>8.1f}{r.errors:>7}{r.other_cpu:>7.2f}"
     )
 
 
-def targets(results: list[Result], rss: dict[str, float]) -> list[str]:
-    """What is missed, as sentences."""
+def _summary_row(s: Summary) -> str:
+    return (
+        f"{s.server:<9}{_label(s.path):<52}{s.rps:>8.0f}{s.ratio:>7.2f}{s.p50_ms:>8.1f}"
+        f"{s.p99_ms:>8.1f}{s.worst_p99_ms:>7.1f}{s.errors:>7}"
+    )
+
+
+def targets(summaries: list[Summary], rss: dict[str, float]) -> list[str]:
+    """What is missed (on the medians over the rounds), as sentences."""
     missed = []
-    for kind in dict.fromkeys(r.server for r in results):
-        mine = [r for r in results if r.server == kind]
-        floor = next(r for r in mine if r.path == FLOOR)
-        for r in mine:
-            if r.path == "glance_data" and r.rps < TARGET_RATIO * floor.rps:
-                missed.append(
-                    f"{kind}: glance data at {r.rps / floor.rps:.0%} of the floor "
-                    f"(target {TARGET_RATIO:.0%})"
-                )
-            if r.path != FLOOR and r.p99_ms > TARGET_P99_MS:
-                missed.append(f"{kind}: {r.path} p99 {r.p99_ms:.1f} ms (target {TARGET_P99_MS})")
+    for s in summaries:
+        if s.path == "glance_data" and s.ratio < TARGET_RATIO:
+            missed.append(
+                f"{s.server}: glance data at {s.ratio:.0%} of the floor (target {TARGET_RATIO:.0%})"
+            )
+        if s.path != FLOOR and s.p99_ms > TARGET_P99_MS:
+            missed.append(f"{s.server}: {s.path} p99 {s.p99_ms:.1f} ms (target {TARGET_P99_MS})")
     missed += [
         f"{who} RSS {mb:.0f} MB (target {TARGET_RSS_MB:.0f})"
         for who, mb in rss.items()
@@ -383,8 +447,10 @@ def main(argv=None) -> int:
     parser.add_argument("--servers", nargs="+", default=["gunicorn", "granian"])
     parser.add_argument("--paths", nargs="+", default=list(PATHS), choices=list(PATHS))
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="turns of the floor and the paths")
     parser.add_argument("--warmup", type=int, default=2, help="seconds before each one")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--app", default="app:app", help="the WSGI app to measure")
     parser.add_argument("--granian-threads", type=int, help="granian --blocking-threads")
     parser.add_argument("--quiet-cpu", type=float, default=0.15, help="cores others may use")
     parser.add_argument("--quiet-timeout", type=float, default=120, help="seconds to wait")
@@ -400,7 +466,8 @@ def main(argv=None) -> int:
     env = environment(args.requests)
     cache = "on (REDIS_URL)" if env.get("REDIS_URL") else "off (no REDIS_URL)"
     print(
-        f"{CORES} cores; {args.connections} connections, {args.duration} s per figure; "
+        f"{CORES} cores; {args.connections} connections, {args.duration} s per figure, "
+        f"{args.rounds} rounds; "
         f"hot cache {cache}, {'cold' if args.cold else 'every request sent once before'}"
     )
     print(HEADER, flush=True)
@@ -414,14 +481,19 @@ def main(argv=None) -> int:
     except (RuntimeError, subprocess.SubprocessError) as exc:
         print(f"FAILED: {exc}")
         return 1
+    summaries = Summary.of(results)
+    print(f"\nmedians over {args.rounds} rounds (ratio: median of the per-round ratios)")
+    print(SUMMARY)
+    for summary in summaries:
+        print(_summary_row(summary))
     print("RSS: " + ", ".join(f"{who} {mb:.0f} MB" for who, mb in rss.items()))
-    app_results = [r for r in results if r.path == "glance_data"] or [
-        r for r in results if r.path != FLOOR
+    app_summaries = [s for s in summaries if s.path == "glance_data"] or [
+        s for s in summaries if s.path != FLOOR
     ]
-    best = max(app_results, key=lambda r: r.rps)
+    best = max(app_summaries, key=lambda s: s.ratio)
     if len(args.servers) > 1:
-        print(f"faster for the app: {best.server} ({best.path} {best.rps:.0f} req/s)")
-    missed = targets(results, rss)
+        print(f"faster for the app: {best.server} ({best.path} {best.ratio:.2f} of its floor)")
+    missed = targets(summaries, rss)
     for sentence in missed:
         print(f"MISSED: {sentence}")
     noisy = [r for r in results if r.other_cpu > args.quiet_cpu]
@@ -429,7 +501,14 @@ def main(argv=None) -> int:
         print(f"NOISY: other processes used > {args.quiet_cpu} cores during {len(noisy)} figures")
     if args.json:
         args.json.write_text(
-            json.dumps({"results": [asdict(r) for r in results], "rss_mb": rss}, indent=2)
+            json.dumps(
+                {
+                    "results": [asdict(r) for r in results],
+                    "summaries": [asdict(s) for s in summaries],
+                    "rss_mb": rss,
+                },
+                indent=2,
+            )
         )
     failed = [r for r in results if r.errors]
     for r in failed:
