@@ -9,6 +9,12 @@ reading the database, so an answer computed from rows that changed meanwhile is 
 Entries also expire (``HOT_CACHE_SECONDS``, or sooner when a flag state would turn stale), which
 bounds the harm of a generation that could not be bumped because Redis was down.
 
+Each process also keeps a copy of what it read (:class:`NearCopy`), so a repeated read costs
+no round trip: every bump is also published on a Redis channel that each process listens to,
+and a process drops its copy of a site when the site's bump arrives (at once when the process
+made the change itself, within milliseconds otherwise). The copy is used only while the
+subscription is live: a process that may have missed a message reads Redis.
+
 Without a Redis URL nothing is cached and every request reads the database: the embedded default
 may run its web and queue processes apart, and only a shared store can tell them about changes.
 Redis trouble never fails a request: the cache then answers "nothing cached".
@@ -16,8 +22,12 @@ Redis trouble never fails a request: the cache then answers "nothing cached".
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import secrets
+import threading
+import time
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -32,6 +42,7 @@ log = logging.getLogger(__name__)
 
 EXTENSION = "fmejira_hot_cache"
 PREFIX = "fmejira:hot:"
+BUMPS = f"{PREFIX}bumps"  # the channel: client keys of bumped sites, one per line
 _CHANGED = "fmejira_changed_tenants"  # session.info key: tenant ids changed in this transaction
 _CHANGED_KEYS = "fmejira_changed_sites"  # and the client keys of tenants seen changing
 
@@ -43,12 +54,171 @@ class Snapshot(NamedTuple):
     values: list[bytes | None]
 
 
-class HotCache:
-    """Generation-tagged entries per Jira site (client key) in Redis."""
+class NearCopy:
+    """This process's copy of the entries it read from Redis, trusted only while its
+    subscription to the bump channel is live.
 
-    def __init__(self, client: redis.Redis | None, max_seconds: int):
+    Entries are tagged with their site's generation, like in Redis; dropping a site's
+    generation (a bump) makes all of them unusable. ``epoch`` counts drops, so a reader whose
+    Redis read may predate a drop does not store what it read (:meth:`put`)."""
+
+    def __init__(self, client: redis.Redis, max_bytes: int):
+        pool = client.connection_pool
+        kwargs = dict(pool.connection_kwargs)
+        # the listener waits for messages as long as it takes; keepalive and pings find a
+        # dead connection
+        kwargs.update(socket_timeout=None, socket_keepalive=True, health_check_interval=5)
+        self._listener_client = redis.Redis(
+            connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs)
+        )
+        self._lock = threading.Lock()
+        self._generations: LRUCache = LRUCache(maxsize=100_000)
+        self._entries: LRUCache = LRUCache(
+            maxsize=max_bytes, getsizeof=lambda item: len(item[1]) + 200
+        )
+        self._aliases: LRUCache = LRUCache(maxsize=10_000)
+        self._epoch = 0
+        self._live = False
+        self._pid: int | None = None
+        self._stop = threading.Event()
+
+    # -- the listener ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Listen for bumps (once per process: a forked worker starts its own listener)."""
+        pid = os.getpid()
+        if self._pid == pid:
+            return
+        with self._lock:
+            if self._pid == pid:
+                return
+            self._pid = pid
+            self._forget()
+            self._live = False
+        thread = threading.Thread(
+            target=self._listen, args=(pid,), name="fmejira-hot-cache-bumps", daemon=True
+        )
+        thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._lock:
+            self._live = False
+            self._forget()
+
+    def _listen(self, pid: int) -> None:
+        pause = 0.1
+        while not self._stop.is_set() and os.getpid() == pid:
+            pubsub = self._listener_client.pubsub()
+            try:
+                pubsub.subscribe(BUMPS)
+                while not self._stop.is_set():
+                    message = pubsub.get_message(timeout=1.0)
+                    if message is None:
+                        continue
+                    if message["type"] == "subscribe":
+                        self._go_live()  # from here on no bump can be missed
+                        pause = 0.1
+                    elif message["type"] == "message":
+                        self.invalidate(message["data"].decode().split("\n"))
+            except (redis.RedisError, OSError, ValueError) as exc:
+                log.warning("hot cache: bump listener lost (%s); reading Redis", type(exc).__name__)
+            finally:
+                self._go_dark()
+                with contextlib.suppress(redis.RedisError, OSError):
+                    pubsub.close()
+            self._stop.wait(pause)
+            pause = min(pause * 2, 5.0)
+
+    def _go_live(self) -> None:
+        with self._lock:
+            self._forget()  # what was read before may have missed a bump
+            self._live = True
+
+    def _go_dark(self) -> None:
+        with self._lock:
+            self._live = False
+            self._forget()
+
+    def _forget(self) -> None:
+        self._generations.clear()
+        self._entries.clear()
+        self._epoch += 1
+
+    @property
+    def live(self) -> bool:
+        return self._live
+
+    # -- the copy ------------------------------------------------------------------------------
+
+    def clear(self) -> None:
+        with self._lock:
+            self._forget()
+            self._aliases.clear()
+
+    def invalidate(self, client_keys: Iterable[str]) -> None:
+        with self._lock:
+            for client_key in client_keys:
+                self._generations.pop(client_key, None)
+            self._epoch += 1
+
+    def epoch(self) -> int | None:
+        """Taken before a Redis read, for :meth:`put`; None when the copy is not to be used."""
+        with self._lock:
+            return self._epoch if self._live else None
+
+    def get(self, client_key: str, names: tuple[str, ...]) -> Snapshot | None:
+        """The site's generation and entries, when all are held and current."""
+        if not self._live:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            generation = self._generations.get(client_key)
+            if generation is None or not self._live:
+                return None
+            values = []
+            for name in names:
+                item = self._entries.get((client_key, name))
+                if item is None or item[0] != generation or item[2] <= now:
+                    return None
+                values.append(item[1])
+        return Snapshot(generation, values)
+
+    def put(
+        self,
+        epoch: int,
+        client_key: str,
+        generation: bytes,
+        entries: Iterable[tuple[str, bytes | None, int]],
+    ) -> None:
+        """Keep what a Redis read returned (``(name, current value, milliseconds to live)``),
+        unless a bump arrived since ``epoch`` was taken."""
+        now = time.monotonic()
+        with self._lock:
+            if not self._live or self._epoch != epoch:
+                return
+            self._generations[client_key] = generation
+            for name, value, milliseconds in entries:
+                if value is not None and milliseconds > 0:
+                    item = (generation, value, now + milliseconds / 1000)
+                    self._entries[(client_key, name)] = item
+
+    def alias(self, alias: str) -> str | None:
+        item = self._aliases.get(alias)
+        return item[0] if item is not None and item[1] > time.monotonic() else None
+
+    def remember_alias(self, alias: str, client_key: str, seconds: int) -> None:
+        self._aliases[alias] = (client_key, time.monotonic() + seconds)
+
+
+class HotCache:
+    """Generation-tagged entries per Jira site (client key) in Redis, and a near copy of them
+    in this process (``near_bytes`` large; 0: none)."""
+
+    def __init__(self, client: redis.Redis | None, max_seconds: int, near_bytes: int = 0):
         self.client = client
         self.max_seconds = max_seconds
+        self.near = NearCopy(client, near_bytes) if client is not None and near_bytes else None
 
     @property
     def enabled(self) -> bool:
@@ -63,20 +233,38 @@ class HotCache:
         return f"{PREFIX}e:{client_key}:{name}"
 
     def read(self, client_key: str, *names: str) -> Snapshot:
-        """The site's generation and each named entry, in one round trip."""
+        """The site's generation and each named entry: from the near copy, else in one round
+        trip to Redis."""
         if self.client is None:
             return Snapshot(None, [None] * len(names))
+        epoch = None
+        if self.near is not None:
+            self.near.start()
+            held = self.near.get(client_key, names)
+            if held is not None:
+                return held
+            epoch = self.near.epoch()
         keys = [self._generation_key(client_key)]
         keys += [self._entry_key(client_key, name) for name in names]
         try:
-            generation, *raw = self.client.mget(keys)
+            if epoch is None:
+                generation, *raw = self.client.mget(keys)
+            else:  # the entries' time to live too, for the near copy
+                with self.client.pipeline(transaction=False) as pipe:
+                    pipe.mget(keys)
+                    for key in keys[1:]:
+                        pipe.pttl(key)
+                    (generation, *raw), *lifetimes = pipe.execute()
             if generation is None:  # first use, or Redis lost it: start from a random value
                 self.client.set(keys[0], secrets.randbits(62), nx=True)
                 return Snapshot(self.client.get(keys[0]), [None] * len(names))
         except redis.RedisError as exc:
             log.warning("hot cache unavailable (%s); reading the database", type(exc).__name__)
             return Snapshot(None, [None] * len(names))
-        return Snapshot(generation, [_current(value, generation) for value in raw])
+        values = [_current(value, generation) for value in raw]
+        if epoch is not None:
+            self.near.put(epoch, client_key, generation, zip(names, values, lifetimes, strict=True))
+        return Snapshot(generation, values)
 
     def write(self, client_key: str, generation: bytes | None, entries: dict) -> None:
         """Store ``{name: (bytes, seconds)}`` tagged with ``generation`` (from :meth:`read`,
@@ -100,32 +288,45 @@ class HotCache:
         hint: entries read with it are still checked against that site's generation."""
         if self.client is None:
             return None
+        if self.near is not None and (client_key := self.near.alias(alias)) is not None:
+            return client_key
         try:
             value = self.client.get(f"{PREFIX}alias:{alias}")
         except redis.RedisError as exc:
             log.warning("hot cache unavailable (%s); reading the database", type(exc).__name__)
             return None
-        return value.decode() if value is not None else None
+        if value is None:
+            return None
+        client_key = value.decode()
+        if self.near is not None:
+            self.near.remember_alias(alias, client_key, self.max_seconds)
+        return client_key
 
     def alias(self, alias: str, client_key: str) -> None:
         if self.client is None:
             return
+        if self.near is not None:
+            self.near.remember_alias(alias, client_key, self.max_seconds)
         try:
             self.client.set(f"{PREFIX}alias:{alias}", client_key, ex=self.max_seconds)
         except redis.RedisError as exc:
             log.warning("hot cache write failed (%s)", type(exc).__name__)
 
     def bump(self, client_keys: Iterable[str]) -> None:
-        """Make every entry of these sites stale (after their changes were committed)."""
+        """Make every entry of these sites stale (after their changes were committed), here at
+        once and in every other process when the published bump reaches it."""
         client_keys = sorted(set(client_keys))
         if self.client is None or not client_keys:
             return
+        if self.near is not None:
+            self.near.invalidate(client_keys)
         try:
             with self.client.pipeline(transaction=False) as pipe:
                 for client_key in client_keys:
                     key = self._generation_key(client_key)
                     pipe.set(key, secrets.randbits(62), nx=True)
                     pipe.incr(key)
+                pipe.publish(BUMPS, "\n".join(client_keys))  # after the new generations
                 pipe.execute()
         except redis.RedisError:
             log.exception(
@@ -138,10 +339,17 @@ class HotCache:
     def clear(self) -> None:
         """Forget everything (tests)."""
         _client_key_of.clear()
+        if self.near is not None:
+            self.near.clear()
         if self.client is not None:
             keys = list(self.client.scan_iter(match=PREFIX + "*", count=1000))
             if keys:
                 self.client.delete(*keys)
+
+    def close(self) -> None:
+        """Stop listening (tests, and an app that is shut down)."""
+        if self.near is not None:
+            self.near.stop()
 
 
 def _current(value: bytes | None, generation: bytes) -> bytes | None:
@@ -161,7 +369,9 @@ def init_hot_cache(app: Flask) -> None:
     if url:
         # Short timeouts: a slow Redis must cost a request milliseconds, then the database.
         client = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
-    app.extensions[EXTENSION] = HotCache(client, app.config["HOT_CACHE_SECONDS"])
+    app.extensions[EXTENSION] = HotCache(
+        client, app.config["HOT_CACHE_SECONDS"], app.config["HOT_CACHE_NEAR_BYTES"]
+    )
 
 
 # -- knowing what changed ------------------------------------------------------------------------

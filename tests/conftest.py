@@ -84,6 +84,7 @@ def app(database_url, tmp_path):
         hot_cache().clear()
     with app.app_context():
         yield app
+        hot_cache().close()
         huey.flush()
         db.session.remove()
         with db.engine.begin() as conn:

@@ -7,6 +7,7 @@ Runs against a real Redis: TEST_REDIS_URL, else the local one if it answers; ski
 from __future__ import annotations
 
 import os
+import time
 from datetime import timedelta
 
 import jwt
@@ -41,11 +42,26 @@ pytestmark = pytest.mark.skipif(not _redis_answers(), reason=f"no Redis at {REDI
 
 @pytest.fixture
 def cache(app) -> HotCache:
-    cache = HotCache(redis.Redis.from_url(REDIS_URL), app.config["HOT_CACHE_SECONDS"])
+    """As in production: Redis, and this process's near copy, listening for bumps."""
+    cache = HotCache(
+        redis.Redis.from_url(REDIS_URL),
+        app.config["HOT_CACHE_SECONDS"],
+        app.config["HOT_CACHE_NEAR_BYTES"],
+    )
     app.extensions[EXTENSION] = cache
     cache.clear()
+    wait_until_live(cache)
     yield cache
     cache.clear()
+    cache.close()
+
+
+def wait_until_live(cache: HotCache) -> None:
+    cache.near.start()
+    deadline = time.monotonic() + 5
+    while not cache.near.live:
+        assert time.monotonic() < deadline, "the bump listener did not subscribe"
+        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -224,6 +240,89 @@ def test_a_bad_signature_is_refused_from_the_cached_site(client, linked):
     assert client.get(DATA, headers=auth_header(forged)).status_code == 401
 
 
+# -- the near copy in each process ----------------------------------------------------------------
+
+
+class NoRedis:
+    """Stands in for the Redis client: any command fails the test."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"Redis was asked ({name})")
+
+
+def test_a_repeated_read_is_answered_in_process_without_redis(client, linked, cache):
+    first = client.get(DATA, headers=page_token(linked))  # computed, written to Redis
+    client.get(DATA, headers=page_token(linked))  # read from Redis, kept in the process
+    shared, cache.client = cache.client, NoRedis()
+    try:
+        with Statements() as sql:
+            again = client.get(DATA, headers=page_token(linked))
+    finally:
+        cache.client = shared
+    assert again.status_code == 200 and sql.count == 0
+    assert again.get_data() == first.get_data()
+
+
+def _kill_state_behind_the_apps_back(site):
+    """A change made by another process: its commit's bump is not seen here."""
+    with db.engine.begin() as connection:
+        connection.execute(sa.update(FlagState).values(killed=True))
+
+
+def test_a_bump_published_by_another_process_reaches_this_one(client, linked, cache, app):
+    for _ in range(2):
+        client.get(DATA, headers=page_token(linked))
+    _kill_state_behind_the_apps_back(linked)
+    held = client.get(DATA, headers=page_token(linked)).get_json()["flags"][0]
+    assert held["status"]["state"] == "on"  # nothing told this process yet
+    other_process = HotCache(redis.Redis.from_url(REDIS_URL), app.config["HOT_CACHE_SECONDS"])
+    other_process.bump([linked.client_key])
+    deadline = time.monotonic() + 2
+    while True:
+        flag = client.get(DATA, headers=page_token(linked)).get_json()["flags"][0]
+        if flag["status"]["state"] == "off":
+            break
+        assert time.monotonic() < deadline, "the published bump never arrived"
+        time.sleep(0.005)
+
+
+def test_without_a_live_subscription_the_near_copy_is_not_used(client, linked, cache):
+    for _ in range(2):
+        client.get(DATA, headers=page_token(linked))
+    assert cache.near.get(linked.client_key, ("site", f"flags:{ISSUE}")) is not None
+    cache.client.client_kill_filter(_type="pubsub")  # the listener's connection
+    deadline = time.monotonic() + 2
+    while cache.near.live:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    assert cache.near.get(linked.client_key, ("site", f"flags:{ISSUE}")) is None
+    # a bump published while it was away is not missed: the copy starts empty again
+    _kill_state_behind_the_apps_back(linked)
+    HotCache(redis.Redis.from_url(REDIS_URL), 300).bump([linked.client_key])
+    wait_until_live(cache)
+    flag = client.get(DATA, headers=page_token(linked)).get_json()["flags"][0]
+    assert flag["status"]["state"] == "off"
+
+
+def test_a_read_that_may_predate_a_bump_is_not_kept(linked, cache):
+    epoch = cache.near.epoch()
+    cache.near.invalidate([linked.client_key])  # a bump arrives while Redis is being read
+    cache.near.put(epoch, linked.client_key, b"7", [("answer", b"old", 60_000)])
+    assert cache.near.get(linked.client_key, ("answer",)) is None
+    cache.near.put(cache.near.epoch(), linked.client_key, b"7", [("answer", b"new", 60_000)])
+    assert cache.near.get(linked.client_key, ("answer",)).values == [b"new"]
+
+
+def test_the_near_copy_keeps_an_entry_no_longer_than_redis(linked, cache):
+    generation = cache.read(linked.client_key).generation
+    cache.write(linked.client_key, generation, {"answer": (b"soon stale", 1)})
+    assert cache.read(linked.client_key, "answer").values == [b"soon stale"]  # from Redis
+    assert cache.near.get(linked.client_key, ("answer",)) is not None
+    time.sleep(1.05)
+    assert cache.near.get(linked.client_key, ("answer",)) is None
+    assert cache.read(linked.client_key, "answer").values == [None]
+
+
 # -- freshness and failure -----------------------------------------------------------------------
 
 
@@ -247,6 +346,7 @@ def test_an_answer_with_a_refresh_under_way_is_not_cached(client, linked, cache)
 def test_a_lost_generation_makes_every_entry_of_the_site_stale(client, linked, cache):
     client.get(DATA, headers=page_token(linked))
     cache.client.delete(f"{PREFIX}gen:{linked.client_key}")
+    cache.near.clear()  # as a process that has not read the site yet
     generation, values = cache.read(linked.client_key, "site", f"flags:{ISSUE}")
     assert generation is not None and values == [None, None]
 
