@@ -318,8 +318,6 @@ class HotCache:
         client_keys = sorted(set(client_keys))
         if self.client is None or not client_keys:
             return
-        if self.near is not None:
-            self.near.invalidate(client_keys)
         try:
             with self.client.pipeline(transaction=False) as pipe:
                 for client_key in client_keys:
@@ -335,6 +333,11 @@ class HotCache:
                 len(client_keys),
                 self.max_seconds,
             )
+        finally:
+            if self.near is not None:
+                # after the new generations are in Redis: a thread of this process that read
+                # the old one before cannot keep it now
+                self.near.invalidate(client_keys)
 
     def clear(self) -> None:
         """Forget everything (tests)."""

@@ -313,6 +313,23 @@ def test_a_read_that_may_predate_a_bump_is_not_kept(linked, cache):
     assert cache.near.get(linked.client_key, ("answer",)).values == [b"new"]
 
 
+def test_a_process_drops_its_own_copy_only_once_redis_has_the_new_generation(
+    linked, cache, monkeypatch
+):
+    """Else a thread that read the old generation meanwhile could keep it."""
+    key = f"{PREFIX}gen:{linked.client_key}"
+    before = cache.read(linked.client_key).generation
+    seen, invalidate = [], cache.near.invalidate
+
+    def recording(client_keys):
+        seen.append(cache.client.get(key))
+        invalidate(client_keys)
+
+    monkeypatch.setattr(cache.near, "invalidate", recording)
+    cache.bump([linked.client_key])
+    assert seen and all(generation != before for generation in seen)
+
+
 def test_the_near_copy_keeps_an_entry_no_longer_than_redis(linked, cache):
     generation = cache.read(linked.client_key).generation
     cache.write(linked.client_key, generation, {"answer": (b"soon stale", 1)})
