@@ -173,8 +173,8 @@ class NearCopy:
             return None
         now = time.monotonic()
         with self._lock:
-            generation = self._generations.get(client_key)
-            if generation is None or not self._live:
+            generation = self._generations.get(client_key)  # none while not live
+            if generation is None:
                 return None
             values = []
             for name in names:
@@ -204,11 +204,13 @@ class NearCopy:
                     self._entries[(client_key, name)] = item
 
     def alias(self, alias: str) -> str | None:
-        item = self._aliases.get(alias)
+        with self._lock:
+            item = self._aliases.get(alias)
         return item[0] if item is not None and item[1] > time.monotonic() else None
 
     def remember_alias(self, alias: str, client_key: str, seconds: int) -> None:
-        self._aliases[alias] = (client_key, time.monotonic() + seconds)
+        with self._lock:
+            self._aliases[alias] = (client_key, time.monotonic() + seconds)
 
 
 class HotCache:

@@ -7,6 +7,7 @@ leeway, ``iss`` selects the tenant, and ``qsh`` binds the token to this exact re
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hmac
 import json
@@ -160,8 +161,21 @@ def _check_qsh(claims: dict, allow_context_qsh: bool) -> None:
         raise Unauthenticated("The JWT was issued for another request (qsh mismatch).")
 
 
-def _decode_rs256(token: str, key) -> dict:
+@contextlib.contextmanager
+def _refused_as_unauthenticated():
+    """Why a token was refused, told the same way whichever library refused it."""
     try:
+        yield
+    except (jws.Expired, jwt.ExpiredSignatureError) as exc:
+        raise Unauthenticated("The JWT has expired.") from exc
+    except (jws.NotYetValid, jwt.ImmatureSignatureError) as exc:
+        raise Unauthenticated("The JWT is not valid yet.") from exc
+    except (jws.InvalidToken, jwt.PyJWTError) as exc:
+        raise Unauthenticated("The JWT signature or claims are invalid.") from exc
+
+
+def _decode_rs256(token: str, key) -> dict:
+    with _refused_as_unauthenticated():
         return jwt.decode(
             token,
             key,
@@ -169,28 +183,16 @@ def _decode_rs256(token: str, key) -> dict:
             leeway=current_app.config["JWT_LEEWAY_SECONDS"],
             options={"require": REQUIRED_CLAIMS, "verify_aud": False},
         )
-    except jwt.ExpiredSignatureError as exc:
-        raise Unauthenticated("The JWT has expired.") from exc
-    except jwt.ImmatureSignatureError as exc:
-        raise Unauthenticated("The JWT is not valid yet.") from exc
-    except jwt.PyJWTError as exc:
-        raise Unauthenticated("The JWT signature or claims are invalid.") from exc
 
 
 def _verify_signature(token: jws.CompactToken, shared_secret: str) -> dict:
-    try:
+    with _refused_as_unauthenticated():
         return jws.verify_hs256(
             token,
             shared_secret,
             required=REQUIRED_CLAIMS,
             leeway=current_app.config["JWT_LEEWAY_SECONDS"],
         )
-    except jws.Expired as exc:
-        raise Unauthenticated("The JWT has expired.") from exc
-    except jws.NotYetValid as exc:
-        raise Unauthenticated("The JWT is not valid yet.") from exc
-    except jws.InvalidToken as exc:
-        raise Unauthenticated("The JWT signature or claims are invalid.") from exc
 
 
 # -- HS256: every request from Jira, and the app's page tokens -------------------------------------

@@ -100,7 +100,6 @@ def verify_hs256(
     *,
     required: Iterable[str],
     leeway: float,
-    now: float | None = None,
 ) -> dict:
     """The claims, once the signature (HMAC-SHA256 with ``secret``, compared in constant time)
     and the registered claims hold; :class:`InvalidToken` otherwise."""
@@ -114,19 +113,17 @@ def verify_hs256(
     key = secret.encode() if isinstance(secret, str) else secret
     if not hmac.compare_digest(hmac.digest(key, token.signing_input, "sha256"), token.signature):
         raise InvalidToken("the signature does not match")
-    check_claims(token.claims, required=required, leeway=leeway, now=now)
+    check_claims(token.claims, required=required, leeway=leeway)
     return token.claims
 
 
-def check_claims(
-    claims: dict, *, required: Iterable[str], leeway: float, now: float | None = None
-) -> None:
-    """Required claims present; ``exp``, ``iat`` and ``nbf`` numbers that admit ``now`` (with
-    ``leeway`` seconds either way); ``sub`` and ``jti``, where present, strings."""
+def check_claims(claims: dict, *, required: Iterable[str], leeway: float) -> None:
+    """Required claims present; ``exp``, ``iat`` and ``nbf`` numbers that admit the current
+    time (with ``leeway`` seconds either way); ``sub`` and ``jti``, where present, strings."""
     for name in required:
         if claims.get(name) is None:
             raise InvalidToken(f"the {name} claim is required")
-    now = time.time() if now is None else now
+    now = time.time()
     exp, iat, nbf = (_date(claims, name) for name in ("exp", "iat", "nbf"))
     if exp is not None and exp <= now - leeway:
         raise Expired("the token has expired")

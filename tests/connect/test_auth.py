@@ -76,6 +76,21 @@ def test_api_route_refuses(client, tenant, case, make_token):
     assert response.json["error"]["code"] == "unauthenticated"
 
 
+@pytest.mark.parametrize(
+    ("make_token", "message"),
+    [
+        (lambda t: context_jwt(t, lifetime=-30, iat_offset=-200), "The JWT has expired."),
+        (lambda t: context_jwt(t, iat_offset=300), "The JWT is not valid yet."),
+        (lambda t: context_jwt(t, secret="x" * 40), "The JWT signature or claims are invalid."),
+        (lambda t: "a.b", "The JWT is malformed."),
+    ],
+)
+def test_a_refusal_says_why(client, tenant, make_token, message):
+    response = client.get(API, headers=auth_header(make_token(tenant)))
+    assert response.status_code == 401
+    assert response.json["error"]["message"] == message
+
+
 def test_within_leeway_is_accepted(client, tenant):
     token = context_jwt(tenant, lifetime=98, iat_offset=-100)  # expired 2 s ago
     assert client.get(API, headers=auth_header(token)).status_code == 200

@@ -143,6 +143,21 @@ def test_install_attacks_are_refused(connect_app, client, key_server, case, toke
     assert tenants() == []
 
 
+@pytest.mark.parametrize(
+    ("token_kwargs", "message"),
+    [
+        ({"lifetime": -60, "iat_offset": -120}, "The JWT has expired."),
+        ({"iat_offset": 600}, "The JWT is not valid yet."),
+    ],
+)
+def test_an_install_refusal_says_why(connect_app, client, key_server, token_kwargs, message):
+    kwargs = {"client_key": CLIENT_KEY, "aud": [BASE_URL], "path": "/lifecycle/installed"}
+    token = install_token(key_server.private_key, key_server.kid, **kwargs, **token_kwargs)
+    response = client.post("/lifecycle/installed", json=body(), headers=auth_header(token))
+    assert response.status_code == 401
+    assert response.json["error"]["message"] == message
+
+
 @pytest.mark.parametrize("forge", [_alg_none, _hs256_with_public_key])
 def test_algorithm_confusion_is_refused(connect_app, client, key_server, forge):
     token = forge(key_server)
