@@ -9,16 +9,18 @@ from flask import Flask
 
 from fmejira import crypto, settings
 from fmejira.errors import register_error_handlers
-from fmejira.extensions import api, db, limiter, migrate
+from fmejira.extensions import api, db, migrate
+from fmejira.fme_api.rate_limit import init_rate_limit
 from fmejira.hot_cache import init_hot_cache, track_changes
 from fmejira.queue import init_queue
 
 
 def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the app; ``overrides`` (tests) are applied on top of the environment's settings."""
+    instance_path = instance_path or os.environ.get("FMEJIRA_INSTANCE_PATH")
     app = Flask(
         __name__,
-        instance_path=instance_path or os.environ.get("FMEJIRA_INSTANCE_PATH") or None,
+        instance_path=os.path.abspath(instance_path) if instance_path else None,
         instance_relative_config=True,
         template_folder=os.path.join(os.path.dirname(__file__), "..", "templates"),
     )
@@ -55,12 +57,8 @@ def _init_api(app: Flask) -> None:
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")
     app.config.setdefault("OPENAPI_URL_PREFIX", "/api")
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
-    # Retry-After on a 429 only (fmejira.errors): the X-RateLimit-* headers on every answer
-    # cost two more Redis round trips per FME-side request.
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     api.init_app(app)
-    limiter.init_app(app)
+    init_rate_limit(app)
     api.spec.components.security_scheme(
         "fmeApiKey", {"type": "http", "scheme": "bearer", "description": "FME Admin API key"}
     )

@@ -109,10 +109,6 @@ def register_error_handlers(app: Flask) -> None:
             message = f"Invalid request: {describe_messages(messages)}"
         headers = dict(exc.get_headers()) if exc.response is None else {}
         headers.pop("Content-Type", None)
-        if exc.code == 429 and "Retry-After" not in headers:
-            from .extensions import limiter
-
-            headers["Retry-After"] = str(limiter.retry_after())
         return error_response(exc.code or 500, _http_code(exc), str(message), headers)
 
     @app.errorhandler(Exception)

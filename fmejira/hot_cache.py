@@ -35,6 +35,8 @@ import redis
 import sqlalchemy as sa
 from cachetools import LRUCache
 from flask import Flask, current_app, has_app_context
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -368,14 +370,20 @@ def hot_cache() -> HotCache:
     return current_app.extensions[EXTENSION]
 
 
+def redis_client(url: str) -> redis.Redis:
+    """A slow or absent Redis costs a request a quarter second once, then the database: short
+    timeouts and no retries (redis-py's default would retry three times with backoff)."""
+    return redis.Redis.from_url(
+        url, socket_timeout=0.25, socket_connect_timeout=0.25, retry=Retry(NoBackoff(), 0)
+    )
+
+
 def init_hot_cache(app: Flask) -> None:
     url = app.config.get("HOT_CACHE_URL", app.config.get("REDIS_URL"))
-    client = None
-    if url:
-        # Short timeouts: a slow Redis must cost a request milliseconds, then the database.
-        client = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
     app.extensions[EXTENSION] = HotCache(
-        client, app.config["HOT_CACHE_SECONDS"], app.config["HOT_CACHE_NEAR_BYTES"]
+        redis_client(url) if url else None,
+        app.config["HOT_CACHE_SECONDS"],
+        app.config["HOT_CACHE_NEAR_BYTES"],
     )
 
 

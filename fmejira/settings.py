@@ -62,6 +62,8 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         "REFRESH_MINUTES": int(environ.get("FMEJIRA_REFRESH_MINUTES", "5")),
         "STALE_SECONDS": int(environ.get("FMEJIRA_STALE_SECONDS", "600")),
         "API_RATE_LIMIT": environ.get("FMEJIRA_API_RATE_LIMIT", "120/minute"),
+        # where the FME-side API's budgets are counted: shared by every machine with Redis
+        "RATE_LIMIT_STORAGE_URL": environ.get("REDIS_URL") or "memory://",
         "LOG_LEVEL": environ.get("FMEJIRA_LOG_LEVEL", "INFO"),
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "TRUST_PROXY": _bool(environ.get("FMEJIRA_TRUST_PROXY")),

@@ -8,9 +8,11 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# The ini's logging, unless the app has configured logging already (`flask db upgrade`, and
+# `fmejira serve`, which migrates in the serving process): there it would silence every logger
+# that exists (fileConfig disables them) and turn FMEJIRA_LOG_LEVEL back to WARN.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name)
 logger = logging.getLogger("alembic.env")
 
 

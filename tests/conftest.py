@@ -11,7 +11,8 @@ from cryptography.fernet import Fernet
 from flask_migrate import upgrade
 
 from fmejira import create_app
-from fmejira.extensions import db, limiter
+from fmejira.extensions import db
+from fmejira.fme_api.rate_limit import rate_limiter
 from fmejira.hot_cache import hot_cache
 from fmejira.jira_api.links import clear_refresh_cache
 from fmejira.jira_api.permissions import clear_cache as clear_admin_cache
@@ -38,7 +39,7 @@ def _settings(database_url: str, **extra) -> dict:
         "FME_API_URL": "http://127.0.0.1:9",
         "QUEUE_URL": TEST_REDIS_URL or "memory://",
         "RETRY_POLICY": RetryPolicy(total=3, backoff_factor=0.01, backoff_jitter=0.0, max_wait=5.0),
-        "RATELIMIT_STORAGE_URI": TEST_REDIS_URL or "memory://",
+        "RATE_LIMIT_STORAGE_URL": TEST_REDIS_URL or "memory://",
         "HOT_CACHE_URL": TEST_REDIS_URL,
         **extra,
     }
@@ -80,7 +81,7 @@ def app(database_url, tmp_path):
     clear_admin_cache()
     clear_refresh_cache()
     with app.app_context():
-        limiter.reset()
+        rate_limiter().reset()
         hot_cache().clear()
     with app.app_context():
         yield app

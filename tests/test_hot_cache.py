@@ -16,7 +16,7 @@ import redis
 import sqlalchemy as sa
 
 from fmejira.extensions import db
-from fmejira.hot_cache import EXTENSION, PREFIX, HotCache
+from fmejira.hot_cache import EXTENSION, PREFIX, HotCache, redis_client
 from fmejira.models import FlagState, Tenant, TenantState
 from fmejira.models.tenant import utcnow
 from fmejira.sync import tasks
@@ -370,7 +370,7 @@ def test_a_lost_generation_makes_every_entry_of_the_site_stale(client, linked, c
 
 def test_without_redis_requests_read_the_database(client, linked, app):
     app.extensions[EXTENSION] = HotCache(
-        redis.Redis(host="127.0.0.1", port=9, socket_timeout=0.2, socket_connect_timeout=0.2),
+        redis_client("redis://127.0.0.1:9/0"),  # nothing listens there
         app.config["HOT_CACHE_SECONDS"],
     )
     for _ in range(2):

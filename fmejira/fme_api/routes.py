@@ -13,8 +13,8 @@ from webargs.flaskparser import FlaskParser
 from fmejira.crypto import fingerprint
 from fmejira.domain import links
 from fmejira.errors import ApiError, NotFoundError
-from fmejira.extensions import limiter
 from fmejira.fme_api.auth import bearer_token, current_fme_context, fme_request
+from fmejira.fme_api.rate_limit import within_budget
 from fmejira.fme_api.schemas import (
     ISSUE_KEY_PATTERN,
     ConnectIssueSchema,
@@ -55,10 +55,8 @@ blp = _Blueprint(
     description="Connect Jira issues to an FME feature flag (called from FME).",
 )
 
-# One budget per FME key (see extensions._api_key_or_address) for the whole API, not one per
-# route; the limit is read per request, so one declaration serves every app instance.
-limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="fme_api")(blp)
-blp.before_request(limiter.check_request)
+# One budget per FME key for the whole API, not one per route (fmejira.fme_api.rate_limit).
+blp.before_request(within_budget)
 
 PATH_PARAMETERS = {
     "workspace_id": ("The FME project (workspace) id.", WORKSPACE_ID.pattern),

@@ -25,3 +25,14 @@ def test_models_and_migrations_agree(app):
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, db.metadata) == []
+
+
+def test_migrating_in_the_app_keeps_its_logging(app, caplog):
+    """``fmejira serve`` migrates in the serving process: its loggers must still speak after."""
+    import logging
+
+    logger = logging.getLogger("fmejira.some_module")
+    upgrade()
+    logger.warning("still heard")
+    assert not logger.disabled
+    assert "still heard" in caplog.text

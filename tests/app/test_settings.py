@@ -27,3 +27,13 @@ def test_an_explicit_create_flag_url_wins(tmp_path):
         from_environment(str(tmp_path), environ)["FME_CREATE_FLAG_URL"]
         == environ["FMEJIRA_FME_CREATE_FLAG_URL"]
     )
+
+
+def test_a_relative_instance_folder_is_taken_from_the_working_directory(tmp_path, monkeypatch):
+    from fmejira import create_app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FMEJIRA_INSTANCE_PATH", "relative/instance")
+    app = create_app({"SECRET_KEY_MATERIAL": None})
+    assert app.instance_path == str(tmp_path / "relative" / "instance")
+    assert (tmp_path / "relative" / "instance").is_dir()
