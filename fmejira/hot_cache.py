@@ -28,6 +28,7 @@ import os
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -56,12 +57,59 @@ class Snapshot(NamedTuple):
     values: list[bytes | None]
 
 
+# What an entry of the near copy costs beside its value's bytes (its key, tuples, expiry, its
+# slot in the LRU), measured with tracemalloc; tests/test_hot_cache.py holds the copy to its
+# budget.
+ENTRY_OVERHEAD = 450
+GENERATION = ""  # the entry name under which a site's generation is kept (names are never empty)
+
+
+class _EntryLru:
+    """Entries by (client key, name), the least recently used going first once their bytes
+    pass ``max_bytes``. One OrderedDict: cachetools' LRUCache keeps three tables per key,
+    which cost 420 bytes an entry, more than most glances' data."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._items: OrderedDict[tuple[str, str], tuple[bytes, bytes, float]] = OrderedDict()
+
+    def get(self, key: tuple[str, str]) -> tuple[bytes, bytes, float] | None:
+        item = self._items.get(key)
+        if item is not None:
+            self._items.move_to_end(key)
+        return item
+
+    def put(self, key: tuple[str, str], item: tuple[bytes, bytes, float]) -> None:
+        held = self._items.pop(key, None)
+        if held is not None:
+            self.size -= len(held[1]) + ENTRY_OVERHEAD
+        self._items[key] = item
+        self.size += len(item[1]) + ENTRY_OVERHEAD
+        while self.size > self.max_bytes:
+            _, evicted = self._items.popitem(last=False)
+            self.size -= len(evicted[1]) + ENTRY_OVERHEAD
+
+    def pop(self, key: tuple[str, str]) -> None:
+        held = self._items.pop(key, None)
+        if held is not None:
+            self.size -= len(held[1]) + ENTRY_OVERHEAD
+
+    def clear(self) -> None:
+        self._items.clear()
+        self.size = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class NearCopy:
     """This process's copy of the entries it read from Redis, trusted only while its
     subscription to the bump channel is live.
 
-    Entries are tagged with their site's generation, like in Redis; dropping a site's
-    generation (a bump) makes all of them unusable. ``epoch`` counts drops, so a reader whose
+    Entries are tagged with their site's generation, like in Redis; the site's generation is an
+    entry too (used by every read of the site, so the last to go), and dropping it (a bump)
+    makes all of them unusable. ``epoch`` counts drops, so a reader whose
     Redis read may predate a drop does not store what it read (:meth:`put`)."""
 
     def __init__(self, client: redis.Redis, max_bytes: int):
@@ -74,10 +122,7 @@ class NearCopy:
             connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs)
         )
         self._lock = threading.Lock()
-        self._generations: LRUCache = LRUCache(maxsize=100_000)
-        self._entries: LRUCache = LRUCache(
-            maxsize=max_bytes, getsizeof=lambda item: len(item[1]) + 200
-        )
+        self._entries = _EntryLru(max_bytes)
         self._aliases: LRUCache = LRUCache(maxsize=10_000)
         self._epoch = 0
         self._live = False
@@ -143,7 +188,6 @@ class NearCopy:
             self._forget()
 
     def _forget(self) -> None:
-        self._generations.clear()
         self._entries.clear()
         self._epoch += 1
 
@@ -161,7 +205,7 @@ class NearCopy:
     def invalidate(self, client_keys: Iterable[str]) -> None:
         with self._lock:
             for client_key in client_keys:
-                self._generations.pop(client_key, None)
+                self._entries.pop((client_key, GENERATION))
             self._epoch += 1
 
     def epoch(self) -> int | None:
@@ -175,9 +219,10 @@ class NearCopy:
             return None
         now = time.monotonic()
         with self._lock:
-            generation = self._generations.get(client_key)  # none while not live
-            if generation is None:
+            held = self._entries.get((client_key, GENERATION))  # none while not live
+            if held is None:
                 return None
+            generation = held[0]
             values = []
             for name in names:
                 item = self._entries.get((client_key, name))
@@ -199,11 +244,16 @@ class NearCopy:
         with self._lock:
             if not self._live or self._epoch != epoch:
                 return
-            self._generations[client_key] = generation
+            # one object for the site's generation, however many entries it has
+            held = self._entries.get((client_key, GENERATION))
+            if held is not None and held[0] == generation:
+                generation = held[0]
+            else:
+                self._entries.put((client_key, GENERATION), (generation, b"", float("inf")))
             for name, value, milliseconds in entries:
                 if value is not None and milliseconds > 0:
                     item = (generation, value, now + milliseconds / 1000)
-                    self._entries[(client_key, name)] = item
+                    self._entries.put((client_key, name), item)
 
     def alias(self, alias: str) -> str | None:
         with self._lock:

@@ -7,7 +7,9 @@ Runs against a real Redis: TEST_REDIS_URL, else the local one if it answers; ski
 from __future__ import annotations
 
 import os
+import secrets
 import time
+import tracemalloc
 from datetime import timedelta
 
 import jwt
@@ -16,11 +18,11 @@ import redis
 import sqlalchemy as sa
 
 from fmejira.extensions import db
-from fmejira.hot_cache import EXTENSION, PREFIX, HotCache, redis_client
-from fmejira.models import FlagState, Tenant, TenantState
+from fmejira.hot_cache import EXTENSION, PREFIX, HotCache, NearCopy, redis_client
+from fmejira.models import FlagState, FmeProject, Tenant, TenantState
 from fmejira.models.tenant import utcnow
 from fmejira.sync import tasks
-from tests.conftest import FME_KEY, run_tasks
+from tests.conftest import ADMIN, FME_KEY, USER, run_tasks
 from tests.pages.helpers import page_token as page_token_of
 from tests.support import auth_header, context_jwt, jira_jwt
 
@@ -136,6 +138,60 @@ def test_a_repeated_glance_page_sends_no_sql_and_binds_its_token(client, linked)
     token = page_token_of(second.get_data(as_text=True))
     claims = jwt.decode(token, linked.shared_secret, algorithms=["HS256"])
     assert claims["fmejira"] == {"issueKey": ISSUE} and claims["iss"] == linked.client_key
+
+
+def glance_page(client, site, account="account-7"):
+    url = f"/jira/glance?issueKey={ISSUE}"
+    response = client.get(f"{url}&jwt={jira_jwt(site, url, sub=account)}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def without_token(html: str) -> str:
+    return html.replace(page_token_of(html), "")
+
+
+def test_a_cached_glance_page_is_the_page_rendered_anew_but_for_its_token(
+    client, linked, cache, app
+):
+    glance_page(client, linked)
+    cached = glance_page(client, linked)
+    app.extensions[EXTENSION] = HotCache(None, app.config["HOT_CACHE_SECONDS"])
+    rendered = glance_page(client, linked)
+    assert without_token(cached) == without_token(rendered)
+
+
+def test_each_reader_of_a_cached_glance_page_gets_their_own_token(client, linked):
+    glance_page(client, linked, account="account-7")
+    cached = glance_page(client, linked, account="account-8")
+    claims = jwt.decode(page_token_of(cached), linked.shared_secret, algorithms=["HS256"])
+    assert claims["sub"] == "account-8" and claims["fmejira"] == {"issueKey": ISSUE}
+
+
+def test_a_cached_glance_page_shows_a_state_change_at_once(client, linked):
+    assert '<span class="lozenge lozenge-on">On</span>' in glance_page(client, linked)
+    state = db.session.scalar(sa.select(FlagState))
+    state.killed = True
+    db.session.commit()
+    assert '<span class="lozenge lozenge-off">Killed</span>' in glance_page(client, linked)
+
+
+def test_text_from_fme_cannot_take_the_page_token_s_place(client, linked):
+    project = db.session.scalar(sa.select(FmeProject))
+    project.workspace_name = '<fmejira-page-token>"><script>x()</script>'
+    db.session.commit()
+    for html in (glance_page(client, linked), glance_page(client, linked)):  # rendered, cached
+        assert "&lt;fmejira-page-token&gt;&#34;&gt;&lt;script&gt;" in html
+        claims = jwt.decode(page_token_of(html), linked.shared_secret, algorithms=["HS256"])
+        assert claims["fmejira"] == {"issueKey": ISSUE}
+
+
+def test_a_glance_page_of_a_site_without_fme_is_never_cached(client, site, fake_jira, cache):
+    """What it says depends on whether the reader is a Jira administrator."""
+    fake_jira.admin_account_ids.add(ADMIN)
+    for _ in range(2):
+        assert "/fme-configure" in glance_page(client, site, ADMIN)
+        assert "Ask a Jira administrator to connect Harness FME" in glance_page(client, site, USER)
 
 
 def test_a_repeated_fme_side_list_sends_no_sql(client, linked):
@@ -302,6 +358,29 @@ def test_without_a_live_subscription_the_near_copy_is_not_used(client, linked, c
     wait_until_live(cache)
     flag = client.get(DATA, headers=page_token(linked)).get_json()["flags"][0]
     assert flag["status"]["state"] == "off"
+
+
+@pytest.mark.parametrize("sites", [30, 3_000])
+def test_the_near_copy_holds_no_more_memory_than_its_budget(sites):
+    budget = 2 * 2**20
+
+    def fill(near):
+        near._go_live()  # as its listener does once subscribed
+        for i in range(12_000):  # several budgets' worth, as the hot paths read them
+            client_key = f"7a3ee0bd-{i % sites:06d}-41836ffed86e"
+            generation = str(10**17 + i % sites).encode()
+            entries = [(f"flags:HTB-{i}", secrets.token_bytes(300 + i % 900), 60_000)]
+            near.put(near.epoch(), client_key, generation, entries)
+
+    near = NearCopy(redis.Redis.from_url(REDIS_URL), budget)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        fill(near)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert budget * 0.8 < held < budget * 1.05
 
 
 def test_a_read_that_may_predate_a_bump_is_not_kept(linked, cache):

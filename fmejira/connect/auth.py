@@ -24,7 +24,7 @@ from flask import current_app, g, request
 from fmejira import crypto
 from fmejira.connect import jws
 from fmejira.connect.install_keys import install_keys
-from fmejira.connect.qsh import CONTEXT_QSH, query_string_hash
+from fmejira.connect.qsh import CONTEXT_QSH, query_string_hashes
 from fmejira.errors import Unauthenticated
 from fmejira.extensions import db
 from fmejira.hot_cache import HotCache, Snapshot
@@ -146,7 +146,7 @@ def _request_hashes() -> set[str]:
     raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
     if raw:
         paths.add(raw.split("?", 1)[0])
-    return {query_string_hash(request.method, path, params, base_path) for path in paths}
+    return query_string_hashes(request.method, paths, params, base_path)
 
 
 def _check_qsh(claims: dict, allow_context_qsh: bool) -> None:

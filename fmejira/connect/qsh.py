@@ -50,5 +50,18 @@ def canonical_request(
 def query_string_hash(
     method: str, path: str, params: Iterable[tuple[str, str]] = (), base_path: str = ""
 ) -> str:
-    canonical = canonical_request(method, path, params, base_path)
+    return _sha256_hex(canonical_request(method, path, params, base_path))
+
+
+def query_string_hashes(
+    method: str, paths: Iterable[str], params: Iterable[tuple[str, str]], base_path: str = ""
+) -> set[str]:
+    """The qsh of one request under each spelling of its path (the query canonicalised once)."""
+    query = canonical_query(params)
+    return {
+        _sha256_hex(f"{method.upper()}&{canonical_uri(path, base_path)}&{query}") for path in paths
+    }
+
+
+def _sha256_hex(canonical: str) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()

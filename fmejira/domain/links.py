@@ -35,9 +35,15 @@ class LinkResult:
     created: bool
 
 
-def normalise_issue_key(issue_key: str) -> str:
+def issue_key_or_none(issue_key: str | None) -> str | None:
+    """``issue_key`` as Jira spells it (upper case, no spaces around), if it is one."""
     key = (issue_key or "").strip().upper()
-    if not ISSUE_KEY.match(key):
+    return key if ISSUE_KEY.match(key) else None
+
+
+def normalise_issue_key(issue_key: str) -> str:
+    key = issue_key_or_none(issue_key)
+    if key is None:
         raise ApiError(
             f"{issue_key!r} is not a Jira issue key (like ABC-123).", code="invalid_issue_key"
         )

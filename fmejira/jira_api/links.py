@@ -83,8 +83,8 @@ def issue_flags_payload(tenant, issue_key: str) -> dict:
 
 def flags_entry(issue_key: str | None) -> str | None:
     """The hot cache's name for an issue's glance data (None for what is no issue key)."""
-    key = (issue_key or "").strip().upper()
-    return "flags:" + key if links.ISSUE_KEY.match(key) else None
+    key = links.issue_key_or_none(issue_key)
+    return None if key is None else "flags:" + key
 
 
 def fresh_seconds(payload: dict, now: datetime | None = None) -> float:

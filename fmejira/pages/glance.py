@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
+import zlib
 
-from flask import g, render_template, request
+from flask import current_app, g, render_template, request
+from markupsafe import Markup
 
 from fmejira.connect.auth import (
     current_context,
@@ -15,11 +16,26 @@ from fmejira.connect.auth import (
 )
 from fmejira.domain import links
 from fmejira.hot_cache import hot_cache
-from fmejira.jira_api.links import flags_entry, issue_flags_payload, remember_issue_flags
+from fmejira.jira_api.links import fresh_seconds, issue_flags_payload, remember_issue_flags
 from fmejira.pages import bp
 from fmejira.pages.issue_view import connection_status, view_of
 
-CONNECTION_ENTRY = "connection"
+# Where a cached page takes its reader's page token. Autoescaping turns every "<" that data
+# brings into "&lt;", so only the template can have put this string in a page.
+SLOT = Markup("<fmejira-page-token>")
+
+
+def page_entry(issue_key: str) -> str:
+    """The hot cache's name for an issue's rendered glance (``issue_key`` normalised), kept
+    compressed: a page is eight times its data (4.7 KB against 0.6 KB), 1.7 KB compressed."""
+    return "page:" + issue_key
+
+
+def _unpacked(entry: bytes | None) -> bytes | None:
+    try:
+        return zlib.decompress(entry) if entry else None
+    except zlib.error:  # not written by this version: render anew
+        return None
 
 
 @bp.get("/jira/glance")
@@ -27,35 +43,34 @@ def glance():
     """The glance. Jira fills issueKey in from the issue it shows this reader ({issue.key} in
     the descriptor) and signs the URL, so the page token may be bound to it without asking Jira.
 
-    With the hot cache, the site, the issue's flags and the connection's status come from one
-    Redis round trip when current; else from the database, and they are cached."""
+    With the hot cache, the site and the rendered page come from one Redis round trip (or this
+    process's near copy) when current, and only the reader's page token is new; else the page
+    is rendered from the database and cached. A page for a site without FME is never cached:
+    what it says depends on whether the reader is a Jira administrator."""
     token = token_from_request()
     cache = hot_cache()
-    entry = flags_entry(request.args.get("issueKey"))
-    context, snapshot = verify_from_cache(
-        token, cache, entry, CONNECTION_ENTRY, allow_context_qsh=False
-    )
-    cached_flags, cached_status = snapshot.values
-    if context is not None and cached_flags and cached_status:
-        data = json.loads(cached_flags)
-        if data["configured"]:  # else the page asks Jira whether the reader is an admin
-            g.jira_context = context
-            return _render(data["issueKey"], view_of(data, cached_status.decode()))
+    issue_key = links.issue_key_or_none(request.args.get("issueKey"))
+    entry = page_entry(issue_key) if issue_key else None
+    context, snapshot = verify_from_cache(token, cache, entry, allow_context_qsh=False)
+    cached_page = _unpacked(snapshot.values[0])
+    if context is not None and cached_page:
+        g.jira_context = context
+        return _with_page_token(cached_page, issue_key)
     g.jira_context = verify_tenant_jwt(token, allow_context_qsh=False)
     tenant = current_context().tenant
     issue_key = links.normalise_issue_key(request.args.get("issueKey", ""))
     data = issue_flags_payload(tenant, issue_key)
-    status = connection_status(tenant)
-    remember_issue_flags(
-        cache,
-        snapshot.generation,
-        tenant,
-        data,
-        also={CONNECTION_ENTRY: (status.encode(), cache.max_seconds)},
-    )
-    return _render(issue_key, view_of(data, status))
+    page = render_template(
+        "glance.html", token=SLOT, **view_of(data, connection_status(tenant))
+    ).encode()
+    also = {}
+    if data["configured"]:
+        also[page_entry(issue_key)] = (zlib.compress(page), fresh_seconds(data))
+    remember_issue_flags(cache, snapshot.generation, tenant, data, also=also)
+    return _with_page_token(page, issue_key)
 
 
-def _render(issue_key: str, view: dict) -> str:
+def _with_page_token(page: bytes, issue_key: str):
+    head, _, tail = page.partition(SLOT.encode())
     token = issue_page_token(current_context(), issue_key)
-    return render_template("glance.html", token=token, **view)
+    return current_app.response_class(head + token.encode() + tail, mimetype="text/html")

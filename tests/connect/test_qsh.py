@@ -5,7 +5,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from fmejira.connect.qsh import canonical_request, query_string_hash
+from fmejira.connect.qsh import canonical_request, query_string_hash, query_string_hashes
 
 
 def split(url: str):
@@ -72,3 +72,11 @@ def test_reserved_characters_in_values_are_rfc3986_encoded():
 
 def test_key_without_value():
     assert canonical_request("GET", "/", [("user_key", "")]) == "GET&/&user_key="
+
+
+def test_hashes_of_several_path_spellings_are_each_spelling_s_hash():
+    params = [("b", "2"), ("a", "x y"), ("jwt", "ignored")]
+    paths = ["/jira/glance", "/jira/gl%61nce", "/base/jira/glance"]
+    assert query_string_hashes("get", paths, params, "/base") == {
+        query_string_hash("GET", path, params, "/base") for path in paths
+    }
