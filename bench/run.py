@@ -4,20 +4,21 @@
       .venv/bin/python -m bench.run [--requests bench/results] [--servers gunicorn granian]
 
 Needs ``wrk`` (Debian package) and what ``bench.generate`` wrote: the data, the request files
-and (unless FMEJIRA_SECRET_KEY is set) the key file in ``<requests>/instance``. For each server,
-the floor (``bench/floor.py``, a bare Flask JSON endpoint served the same way) and the app run
-side by side, each with 2 workers on 127.0.0.1; ``wrk`` drives one of them at a time (32
-connections, ``--duration`` seconds, after a warm-up) with a different valid token per request
-(``bench/rotate.lua``). The floor and the hot paths take turns for ``--rounds`` rounds, and a
-path's ratio is the median of its ratios to the floor of the same round: on a machine whose
-speed drifts within minutes, a floor measured once at the start says little about a path
-measured two minutes later. Before the app runs, every flag state is marked as just read (what
-the periodic refresh keeps true in production), so the glance does not queue refreshes. Then
-the RSS of a queue consumer.
+and (unless FMEJIRA_SECRET_KEY is set) the key file in ``<requests>/instance``. For every
+server, the floor (``bench/floor.py``, a bare Flask JSON endpoint served the same way) and the
+app run side by side, each with 2 workers on 127.0.0.1; ``wrk`` drives one of them at a time
+(32 connections, ``--duration`` seconds, after a warm-up) with a different valid token per
+request (``bench/rotate.lua``). Each of ``--rounds`` rounds measures every server's floor and
+then its hot paths; a path's ratio is the median of its ratios to its floor of the same round,
+and servers are compared by their throughput in the same round: on a machine whose speed
+drifts within minutes, figures taken minutes apart say little about each other. Before the app
+runs, every flag state is marked as just read (what the periodic refresh keeps true in
+production), so the glance does not queue refreshes. Then the RSS of a queue consumer.
 
 The machine is shared: before each measurement the runner waits (up to ``--quiet-timeout``)
 until other processes use less than ``--quiet-cpu`` of a core, and it reports the CPU other
-processes used during each measurement ("other"), so a noisy figure can be recognised.
+processes used during each measurement ("other") and the CPU the hypervisor gave to other
+machines ("steal"), so a noisy figure can be recognised.
 
 Exit status: 1 when a request failed (non-2xx, socket error) or a server did not start; with
 ``--strict`` also when a target is missed.
@@ -37,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -64,6 +66,7 @@ class Result:
     requests: int
     errors: int  # non-2xx/3xx answers and socket errors (including timeouts)
     other_cpu: float  # cores used by processes that are not part of the measurement
+    steal: float = 0.0  # cores the hypervisor gave to other machines meanwhile
     round: int = 0
 
 
@@ -153,6 +156,12 @@ class OtherLoad:
         return ticks / CLOCK / max(time.monotonic() - self.began, 1e-3)
 
 
+def _steal_ticks() -> int:
+    """CPU time the hypervisor ran other machines while this one wanted to run (/proc/stat)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return int(fields[8]) if len(fields) > 8 else 0
+
+
 def wait_quiet(limit_cores: float, timeout: float) -> float:
     """Wait until other processes use less than ``limit_cores``; returns what they used."""
     deadline = time.monotonic() + timeout
@@ -173,7 +182,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def server_command(kind: str, target: str, port: int, granian_threads: int | None) -> list[str]:
+def server_command(kind: str, target: str, port: int, granian_threads: int) -> list[str]:
     if kind == "gunicorn":
         return [
             str(ROOT / ".venv/bin/gunicorn"),
@@ -191,9 +200,8 @@ def server_command(kind: str, target: str, port: int, granian_threads: int | Non
         f"--port={port}",
         "--log-level=warning",
         "--no-access-log",
+        f"--blocking-threads={granian_threads}",
     ]
-    if granian_threads:
-        command.append(f"--blocking-threads={granian_threads}")
     return [*command, target]
 
 
@@ -285,7 +293,8 @@ def wrk(port: int, requests_file: Path | None, duration: int, connections: int) 
 def warm(port: int, requests_file: Path) -> None:
     """Every request of the file once, so the hot cache (with REDIS_URL) holds each answer, as
     it does for the issues people look at again; without it this is only a longer warm-up."""
-    for line in requests_file.open():
+
+    def send(line: str) -> None:
         path, _, auth = line.rstrip("\n").partition("\t")
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         try:
@@ -294,6 +303,9 @@ def warm(port: int, requests_file: Path) -> None:
         finally:
             connection.close()
 
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(send, requests_file.open()))
+
 
 def measure(
     kind: str, path: str, port: int, group: int, files: Path, args: argparse.Namespace
@@ -301,9 +313,10 @@ def measure(
     requests_file = None if path == FLOOR else files / f"{path}.tsv"
     wait_quiet(args.quiet_cpu, args.quiet_timeout)
     wrk(port, requests_file, args.warmup, args.connections)
-    load = OtherLoad({group})
+    load, stolen, began = OtherLoad({group}), _steal_ticks(), time.monotonic()
     figures = wrk(port, requests_file, args.duration, args.connections)
-    return Result(kind, path, other_cpu=load.cores(), **figures)
+    steal = (_steal_ticks() - stolen) / CLOCK / max(time.monotonic() - began, 1e-3)
+    return Result(kind, path, other_cpu=load.cores(), steal=steal, **figures)
 
 
 # -- the run -------------------------------------------------------------------------------------
@@ -320,6 +333,8 @@ def environment(files: Path) -> dict:
             "FMEJIRA_CONNECT_KEYS_URL": "http://127.0.0.1:9",
             "FMEJIRA_API_RATE_LIMIT": "1000000/minute",  # measure the work, not the 429s
             "FMEJIRA_REFRESH_MINUTES": "100000",  # the consumer must not refresh 1,000 sites
+            # and states must not turn stale during a run (the periodic refresh's job)
+            "FMEJIRA_STALE_SECONDS": "86400",
             "FMEJIRA_LOG_LEVEL": env.get("FMEJIRA_LOG_LEVEL", "WARNING"),
         }
     )
@@ -348,32 +363,45 @@ def mark_states_fresh(env: dict) -> None:
         db.engine.dispose()
 
 
-def run_server(kind: str, files: Path, env: dict, args) -> tuple[list[Result], float]:
-    """The floor and the app side by side; ``--rounds`` rounds of the floor, then each path."""
+def run_servers(files: Path, env: dict, args) -> tuple[list[Result], dict[str, float]]:
+    """Every server's floor and app side by side; each of ``--rounds`` rounds measures, for
+    each server in turn, its floor and then each path, so a drift in the machine's speed
+    touches every server and path alike. Returns the figures and each app's worker RSS."""
     mark_states_fresh(env)
     servers = {}
     try:
-        for name, target, probe in (
-            (FLOOR, "bench.floor:app", "/floor"),
-            ("app", args.app, "/healthz"),
-        ):
-            port = free_port()
-            command = server_command(kind, target, port, args.granian_threads)
-            servers[name] = (start(command, port, probe, env), port)
-        app_process, app_port = servers["app"]
+        for kind in args.servers:
+            for name, target, probe in (
+                (FLOOR, "bench.floor:app", "/floor"),
+                ("app", args.app, "/healthz"),
+            ):
+                port = free_port()
+                command = server_command(kind, target, port, args.granian_threads)
+                servers[kind, name] = (start(command, port, probe, env), port)
         if not args.cold:
-            for path in args.paths:
-                warm(app_port, files / f"{path}.tsv")
+            for kind in args.servers:
+                for path in args.paths:
+                    warm(servers[kind, "app"][1], files / f"{path}.tsv")
         results = []
         for round_ in range(args.rounds):
-            for path in [FLOOR, *args.paths]:
-                process, port = servers[FLOOR if path == FLOOR else "app"]
-                result = measure(kind, path, port, process.pid, files, args)
-                result.round = round_
-                results.append(result)
-                floor_rps = next(r.rps for r in results if r.path == FLOOR and r.round == round_)
-                print(_row(result, floor_rps), flush=True)
-        rss = max((rss_mb(pid) for pid in worker_pids(app_process.pid)), default=0.0)
+            for kind in args.servers:
+                for path in [FLOOR, *args.paths]:
+                    process, port = servers[kind, FLOOR if path == FLOOR else "app"]
+                    result = measure(kind, path, port, process.pid, files, args)
+                    result.round = round_
+                    results.append(result)
+                    floor = next(
+                        r.rps
+                        for r in results
+                        if r.server == kind and r.path == FLOOR and r.round == round_
+                    )
+                    print(_row(result, floor), flush=True)
+        rss = {
+            f"{kind} web worker": max(
+                (rss_mb(pid) for pid in worker_pids(servers[kind, "app"][0].pid)), default=0.0
+            )
+            for kind in args.servers
+        }
     finally:
         for process, _port in servers.values():
             stop(process)
@@ -400,7 +428,7 @@ def queue_consumer_rss(env: dict, seconds: float = 8.0) -> float:
 # -- report --------------------------------------------------------------------------------------
 
 HEADER = f"{'server':<9}{'round':>5}  {'path':<52}{'req/s':>8}{'ratio':>7}{'p50 ms':>8}"
-HEADER += f"{'p99 ms':>8}{'errors':>7}{'other':>7}"
+HEADER += f"{'p99 ms':>8}{'errors':>7}{'other':>7}{'steal':>7}"
 SUMMARY = f"{'server':<9}{'path':<52}{'req/s':>8}{'ratio':>7}{'p50 ms':>8}{'p99 ms':>8}"
 SUMMARY += f"{'worst':>7}{'errors':>7}"
 
@@ -413,6 +441,7 @@ def _row(r: Result, floor_rps: float) -> str:
     return (
         f"{r.server:<9}{r.round + 1:>5}  {_label(r.path):<52}{r.rps:>8.0f}"
         f"{r.rps / floor_rps:>7.2f}{r.p50_ms:>8.1f}{r.p99_ms:>8.1f}{r.errors:>7}{r.other_cpu:>7.2f}"
+        f"{r.steal:>7.2f}"
     )
 
 
@@ -421,6 +450,27 @@ def _summary_row(s: Summary) -> str:
         f"{s.server:<9}{_label(s.path):<52}{s.rps:>8.0f}{s.ratio:>7.2f}{s.p50_ms:>8.1f}"
         f"{s.p99_ms:>8.1f}{s.worst_p99_ms:>7.1f}{s.errors:>7}"
     )
+
+
+def server_comparison(results: list[Result], servers: list[str], paths: list[str]) -> list[str]:
+    """Each server's throughput on each path against the first server's in the same round,
+    and the server that serves the app faster (by the first path: the glance data call)."""
+    by = {(r.server, r.path, r.round): r.rps for r in results}
+    base, sentences, speedups = servers[0], [], {}
+    for other in servers[1:]:
+        for path in paths:
+            ratios = [
+                by[other, path, round_] / by[base, path, round_]
+                for (server, p, round_) in by
+                if server == base and p == path and (other, path, round_) in by
+            ]
+            speedups[other, path] = statistics.median(ratios)
+            per_round = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+            sentences.append(
+                f"{other} / {base} throughput, {path}: {speedups[other, path]:.2f}x ({per_round})"
+            )
+    faster = max(servers, key=lambda kind: speedups.get((kind, paths[0]), 1.0))
+    return [*sentences, f"faster for the app: {faster}"]
 
 
 def targets(summaries: list[Summary], rss: dict[str, float]) -> list[str]:
@@ -451,7 +501,12 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=int, default=2, help="seconds before each one")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--app", default="app:app", help="the WSGI app to measure")
-    parser.add_argument("--granian-threads", type=int, help="granian --blocking-threads")
+    parser.add_argument(
+        "--granian-threads",
+        type=int,
+        default=1,
+        help="granian --blocking-threads (1: one Python thread per worker, as it is served)",
+    )
     parser.add_argument("--quiet-cpu", type=float, default=0.15, help="cores others may use")
     parser.add_argument("--quiet-timeout", type=float, default=120, help="seconds to wait")
     parser.add_argument("--no-consumer", action="store_true", help="skip the consumer's RSS")
@@ -473,9 +528,7 @@ def main(argv=None) -> int:
     print(HEADER, flush=True)
     results, rss = [], {}
     try:
-        for kind in args.servers:
-            server_results, rss[f"{kind} web worker"] = run_server(kind, args.requests, env, args)
-            results += server_results
+        results, rss = run_servers(args.requests, env, args)
         if not args.no_consumer:
             rss["queue consumer"] = queue_consumer_rss(env)
     except (RuntimeError, subprocess.SubprocessError) as exc:
@@ -487,12 +540,9 @@ def main(argv=None) -> int:
     for summary in summaries:
         print(_summary_row(summary))
     print("RSS: " + ", ".join(f"{who} {mb:.0f} MB" for who, mb in rss.items()))
-    app_summaries = [s for s in summaries if s.path == "glance_data"] or [
-        s for s in summaries if s.path != FLOOR
-    ]
-    best = max(app_summaries, key=lambda s: s.ratio)
     if len(args.servers) > 1:
-        print(f"faster for the app: {best.server} ({best.path} {best.ratio:.2f} of its floor)")
+        for sentence in server_comparison(results, args.servers, args.paths):
+            print(sentence)
     missed = targets(summaries, rss)
     for sentence in missed:
         print(f"MISSED: {sentence}")
