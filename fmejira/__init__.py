@@ -6,6 +6,7 @@ import logging
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from fmejira import crypto, settings
 from fmejira.errors import register_error_handlers
@@ -29,6 +30,8 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     if overrides:
         app.config.update(overrides)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
+    if app.config["TRUST_PROXY"]:  # one proxy in front: its X-Forwarded-* are the client's
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     crypto.init_box(
         crypto.SecretBox(

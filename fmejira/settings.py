@@ -37,7 +37,7 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         "HOT_CACHE_URL": environ.get("REDIS_URL") or None,
         "HOT_CACHE_SECONDS": int(environ.get("FMEJIRA_HOT_CACHE_SECONDS", "300")),
         # and each process's copy of what it read from it (0: none), in bytes
-        "HOT_CACHE_NEAR_BYTES": int(float(environ.get("FMEJIRA_HOT_CACHE_NEAR_MB", "24")) * 2**20),
+        "HOT_CACHE_NEAR_BYTES": int(float(environ.get("FMEJIRA_HOT_CACHE_NEAR_MB", "16")) * 2**20),
         "SECRET_KEY_MATERIAL": environ.get("FMEJIRA_SECRET_KEY") or None,
         "FME_API_URL": environ.get(
             "FMEJIRA_FME_API_URL", "https://api.split.io/internal/api/v2"

@@ -1,12 +1,15 @@
-"""Helpers shared by the tests: building Jira's JWTs and installed tenants."""
+"""Helpers shared by the tests: building Jira's JWTs and installed tenants, finding Redis."""
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from urllib.parse import parse_qsl, urlsplit
 
 import jwt
+import pytest
+import redis
 
 from fmejira.connect.qsh import CONTEXT_QSH, query_string_hash
 from fmejira.extensions import db
@@ -84,3 +87,17 @@ def register_probe_routes(app) -> None:
     app.add_url_rule("/jira/api/_test/whoami", "api_probe", api_probe)
     app.add_url_rule("/jira/_test/page", "page_probe", page_probe)
     app.add_url_rule("/jira/_test/page/<name>", "page_probe_named", page_probe)
+
+
+# A real Redis for the tests that need one: TEST_REDIS_URL, else the local one if it answers.
+REDIS_URL = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
+
+
+def _redis_answers() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+needs_redis = pytest.mark.skipif(not _redis_answers(), reason=f"no Redis at {REDIS_URL}")

@@ -6,7 +6,6 @@ Runs against a real Redis: TEST_REDIS_URL, else the local one if it answers; ski
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 import tracemalloc
@@ -24,22 +23,14 @@ from fmejira.models.tenant import utcnow
 from fmejira.sync import tasks
 from tests.conftest import ADMIN, FME_KEY, USER, run_tasks
 from tests.pages.helpers import page_token as page_token_of
-from tests.support import auth_header, context_jwt, jira_jwt
+from tests.support import REDIS_URL, auth_header, context_jwt, jira_jwt, needs_redis
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
 ISSUE, OTHER = "ABC-1", "ABC-2"
 DATA = f"/jira/api/issues/{ISSUE}/flags"
 FME_LIST = "/api/v1/flags/ws-checkout/new-checkout/issues"
 
 
-def _redis_answers() -> bool:
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping())
-    except redis.RedisError:
-        return False
-
-
-pytestmark = pytest.mark.skipif(not _redis_answers(), reason=f"no Redis at {REDIS_URL}")
+pytestmark = needs_redis
 
 
 @pytest.fixture

@@ -1,25 +1,9 @@
 """The FME-side API's budget: one per API key for the whole API, shared by every machine through
 Redis, and never the reason the API fails when Redis does."""
 
-import os
-
-import pytest
-import redis
-
 from fmejira.fme_api.rate_limit import EXTENSION, RateLimiter
 from tests.fme_api.helpers import ISSUES, assert_error, bearer
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
-
-
-def _redis_answers() -> bool:
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping())
-    except redis.RedisError:
-        return False
-
-
-needs_redis = pytest.mark.skipif(not _redis_answers(), reason=f"no Redis at {REDIS_URL}")
+from tests.support import REDIS_URL, needs_redis
 
 
 @needs_redis
@@ -59,3 +43,21 @@ def test_an_unreachable_counter_lets_requests_through(app, client, flag_site, ca
     statuses = [client.get(ISSUES, headers=bearer()).status_code for _ in range(3)]
     assert statuses == [200, 200, 200]
     assert "rate limit not counted" in caplog.text
+
+
+def test_behind_a_trusted_proxy_keyless_callers_are_told_apart_by_their_address(
+    database_url, tmp_path
+):
+    from fmejira import create_app
+    from tests.conftest import _settings
+
+    app = create_app(
+        _settings(database_url, TRUST_PROXY=True, API_RATE_LIMIT="1/minute"),
+        instance_path=str(tmp_path),
+    )
+    client = app.test_client()
+    statuses = [
+        client.get(ISSUES, headers={"X-Forwarded-For": address}).status_code
+        for address in ("192.0.2.1", "192.0.2.2", "192.0.2.1")
+    ]
+    assert statuses == [401, 401, 429]
