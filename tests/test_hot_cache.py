@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import time
 import tracemalloc
+import zlib
 from datetime import timedelta
 
 import jwt
@@ -20,6 +21,7 @@ from fmejira.extensions import db
 from fmejira.hot_cache import EXTENSION, PREFIX, HotCache, NearCopy, redis_client
 from fmejira.models import FlagState, FmeProject, Tenant, TenantState
 from fmejira.models.tenant import utcnow
+from fmejira.pages import glance
 from fmejira.sync import tasks
 from tests.conftest import ADMIN, FME_KEY, USER, run_tasks
 from tests.pages.helpers import page_token as page_token_of
@@ -183,6 +185,57 @@ def test_a_glance_page_of_a_site_without_fme_is_never_cached(client, site, fake_
     for _ in range(2):
         assert "/fme-configure" in glance_page(client, site, ADMIN)
         assert "Ask a Jira administrator to connect Harness FME" in glance_page(client, site, USER)
+
+
+def page_in_redis(cache, site) -> tuple[bytes, bytes]:
+    """The generation tag and the packed page of ISSUE's glance, as Redis holds them."""
+    generation, _, packed_page = cache.client.get(
+        f"{PREFIX}e:{site.client_key}:page:{ISSUE}"
+    ).partition(b"|")
+    return generation, packed_page
+
+
+def test_a_cached_glance_page_is_packed_with_its_templates_as_dictionary(
+    client, linked, cache, app
+):
+    html = glance_page(client, linked)
+    _, packed_page = page_in_redis(cache, linked)
+    with app.app_context():
+        page = glance._unpacked(packed_page)
+    assert str(glance.SLOT) in page.decode()
+    assert without_token(page.decode()) == without_token(html)
+    assert len(packed_page) < 0.6 * len(zlib.compress(page))
+    with pytest.raises(zlib.error):  # it needs the dictionary
+        zlib.decompress(packed_page)
+
+
+def _packed_with(dictionary: bytes, page: bytes) -> bytes:
+    compressor = zlib.compressobj(zdict=dictionary)
+    return compressor.compress(page) + compressor.flush()
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        lambda packed_page: _packed_with(b"<html>other templates", b"<p>another version</p>"),
+        lambda packed_page: packed_page[:-8],  # cut short
+        lambda packed_page: b"not zlib at all",
+        lambda packed_page: glance.packed(b"<p>another version, without a token slot</p>"),
+    ],
+    ids=["other dictionary", "truncated", "not zlib", "no token slot"],
+)
+def test_a_cached_page_that_does_not_unpack_whole_is_rendered_anew(
+    client, linked, cache, app, stored
+):
+    glance_page(client, linked)
+    generation, packed_page = page_in_redis(cache, linked)
+    key = f"{PREFIX}e:{linked.client_key}:page:{ISSUE}"
+    with app.app_context():
+        cache.client.set(key, generation + b"|" + stored(packed_page), ex=60)
+    cache.near.clear()
+    html = glance_page(client, linked)
+    assert "new-checkout" in html and html.rstrip().endswith("</html>")
+    assert "another version" not in html
 
 
 def test_a_repeated_fme_side_list_sends_no_sql(client, linked):

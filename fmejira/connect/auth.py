@@ -272,7 +272,7 @@ def issue_page_token(context: JiraContext, issue_key: str | None = None) -> str:
         claims["sub"] = context.account_id
     if issue_key:
         claims["fmejira"] = {"issueKey": issue_key}
-    return jwt.encode(claims, context.tenant.shared_secret, algorithm="HS256")
+    return jws.sign_hs256(claims, context.tenant.shared_secret)
 
 
 # -- RS256: signed install and uninstall ----------------------------------------------------------

@@ -7,7 +7,9 @@ decode checks the base64url alphabet one character at a time in Python: 67 µs a
 (numeric dates must be numbers, not numeric strings; no JWS extensions at all), and
 ``tests/connect/test_jws.py`` holds the two to that: valid tokens and thousands of mutated ones,
 anything this accepts PyJWT accepts with the same claims. PyJWT still verifies the RS256
-install tokens and signs the app's own page tokens.
+install tokens. :func:`sign_hs256` signs the app's HS256 tokens (its page tokens, one per glance,
+and its calls to Jira) byte for byte as PyJWT would, at a quarter of its cost (PyJWT first
+checks that an HMAC key is no PEM or SSH key, with regular expressions).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]*={0,2}")
+_HS256_HEADER = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
 
 
 class InvalidToken(ValueError):
@@ -142,3 +145,12 @@ def _date(claims: dict, name: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise InvalidToken(f"the {name} claim is a number")
     return int(value)
+
+
+def sign_hs256(claims: dict, secret: str | bytes) -> str:
+    """A compact HS256 token of ``claims`` (JSON as PyJWT writes it: no spaces, keys in order)."""
+    payload = json.dumps(claims, separators=(",", ":")).encode()
+    signing_input = _HS256_HEADER + b"." + base64.urlsafe_b64encode(payload).rstrip(b"=")
+    key = secret.encode() if isinstance(secret, str) else secret
+    signature = base64.urlsafe_b64encode(hmac.digest(key, signing_input, "sha256")).rstrip(b"=")
+    return (signing_input + b"." + signature).decode("ascii")

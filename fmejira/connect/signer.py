@@ -9,8 +9,7 @@ from __future__ import annotations
 import time
 from urllib.parse import parse_qsl, urlsplit
 
-import jwt
-
+from fmejira.connect import jws
 from fmejira.connect.qsh import query_string_hash
 
 TOKEN_LIFETIME_SECONDS = 180
@@ -29,7 +28,7 @@ class ConnectSigner:
         )
         now = int(time.time())
         claims = {"iss": self._app_key, "iat": now, "exp": now + TOKEN_LIFETIME_SECONDS, "qsh": qsh}
-        return "JWT " + jwt.encode(claims, self._secret, algorithm="HS256")
+        return "JWT " + jws.sign_hs256(claims, self._secret)
 
     def __repr__(self) -> str:  # never show the secret
         return f"<ConnectSigner {self._app_key}>"

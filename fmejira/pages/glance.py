@@ -27,15 +27,44 @@ SLOT = Markup("<fmejira-page-token>")
 
 def page_entry(issue_key: str) -> str:
     """The hot cache's name for an issue's rendered glance (``issue_key`` normalised), kept
-    compressed: a page is eight times its data (4.7 KB against 0.6 KB), 1.7 KB compressed."""
+    compressed (:func:`packed`)."""
     return "page:" + issue_key
 
 
+# The templates a glance is rendered from, the most frequent markup last (zlib prefers near
+# matches): a page is mostly their markup, so they are zlib's preset dictionary for it.
+PAGE_TEMPLATES = ("base.html", "_connect.html", "glance.html", "_issue_flags.html", "_flag.html")
+PAGE_DICTIONARY = "fmejira_page_dictionary"
+
+
+def _page_dictionary() -> bytes:
+    """Built once per app from the templates it renders with."""
+    extensions = current_app.extensions
+    if PAGE_DICTIONARY not in extensions:
+        env = current_app.jinja_env
+        sources = (env.loader.get_source(env, name)[0] for name in PAGE_TEMPLATES)
+        extensions[PAGE_DICTIONARY] = "".join(sources).encode()
+    return extensions[PAGE_DICTIONARY]
+
+
+def packed(page: bytes) -> bytes:
+    """A rendered page as the cache keeps it: 5.3 KB become 1.5 KB with plain zlib, 0.6 KB
+    with the templates as dictionary, which lets a process's near copy hold 2.6 times as many
+    pages. Another version's templates make another dictionary; :func:`_unpacked` then fails
+    (zlib checks the dictionary's checksum) and the page is rendered anew."""
+    compressor = zlib.compressobj(zdict=_page_dictionary())
+    return compressor.compress(page) + compressor.flush()
+
+
 def _unpacked(entry: bytes | None) -> bytes | None:
-    try:
-        return zlib.decompress(entry) if entry else None
-    except zlib.error:  # not written by this version: render anew
+    if not entry:
         return None
+    decompressor = zlib.decompressobj(zdict=_page_dictionary())
+    try:
+        page = decompressor.decompress(entry)
+    except zlib.error:  # packed with another dictionary, or not zlib: render anew
+        return None
+    return page if decompressor.eof and SLOT.encode() in page else None  # whole, with a slot
 
 
 @bp.get("/jira/glance")
@@ -65,7 +94,7 @@ def glance():
     ).encode()
     also = {}
     if data["configured"]:
-        also[page_entry(issue_key)] = (zlib.compress(page), fresh_seconds(data))
+        also[page_entry(issue_key)] = (packed(page), fresh_seconds(data))
     remember_issue_flags(cache, snapshot.generation, tenant, data, also=also)
     return _with_page_token(page, issue_key)
 

@@ -198,3 +198,23 @@ def test_any_header_and_claims_are_never_accepted_where_pyjwt_refuses(header, cl
         header = {**header, "alg": "HS256"}
     token = _sign(header, json.dumps(claims, allow_nan=True).encode())
     assert_no_laxer_than_pyjwt(token)
+
+
+# -- signing ------------------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # short keys too
+@settings(max_examples=300, deadline=None)
+@given(
+    claims=st.dictionaries(st.text(max_size=12), _json_values, max_size=8),
+    secret=st.text(min_size=1, max_size=64) | st.binary(min_size=1, max_size=64),
+)
+def test_a_signed_token_is_byte_for_byte_pyjwt_s(claims, secret):
+    assert jws.sign_hs256(claims, secret) == jwt.encode(claims, secret, algorithm="HS256")
+
+
+def test_a_signed_token_verifies_and_names_its_algorithm():
+    token = jws.sign_hs256(_claims(), SECRET)
+    assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT"}
+    assert ours(token) == pyjwt(token) == _claims()
+    assert ours(token, secret="another secret") is None
