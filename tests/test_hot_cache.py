@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from fmejira.extensions import db
 from fmejira.hot_cache import EXTENSION, PREFIX, HotCache, NearCopy, redis_client
+from fmejira.jira_api.links import flags_entry
 from fmejira.models import FlagState, FmeProject, Tenant, TenantState
 from fmejira.models.tenant import utcnow
 from fmejira.pages import glance
@@ -187,10 +188,15 @@ def test_a_glance_page_of_a_site_without_fme_is_never_cached(client, site, fake_
         assert "Ask a Jira administrator to connect Harness FME" in glance_page(client, site, USER)
 
 
+def entry_key(site, name: str) -> str:
+    """Where Redis keeps a site's entry."""
+    return HotCache._entry_key(site.client_key, name)
+
+
 def page_in_redis(cache, site) -> tuple[bytes, bytes]:
     """The generation tag and the packed page of ISSUE's glance, as Redis holds them."""
     generation, _, packed_page = cache.client.get(
-        f"{PREFIX}e:{site.client_key}:page:{ISSUE}"
+        entry_key(site, glance.page_entry(ISSUE))
     ).partition(b"|")
     return generation, packed_page
 
@@ -217,7 +223,10 @@ def _packed_with(dictionary: bytes, page: bytes) -> bytes:
 @pytest.mark.parametrize(
     "stored",
     [
-        lambda packed_page: _packed_with(b"<html>other templates", b"<p>another version</p>"),
+        # a whole page of another version, token slot and all, but another dictionary
+        lambda packed_page: _packed_with(
+            b"<html>other templates", glance.SLOT.encode() + b"<p>another version</p></html>"
+        ),
         lambda packed_page: packed_page[:-8],  # cut short
         lambda packed_page: b"not zlib at all",
         lambda packed_page: glance.packed(b"<p>another version, without a token slot</p>"),
@@ -229,9 +238,12 @@ def test_a_cached_page_that_does_not_unpack_whole_is_rendered_anew(
 ):
     glance_page(client, linked)
     generation, packed_page = page_in_redis(cache, linked)
-    key = f"{PREFIX}e:{linked.client_key}:page:{ISSUE}"
     with app.app_context():
-        cache.client.set(key, generation + b"|" + stored(packed_page), ex=60)
+        cache.client.set(
+            entry_key(linked, glance.page_entry(ISSUE)),
+            generation + b"|" + stored(packed_page),
+            ex=60,
+        )
     cache.near.clear()
     html = glance_page(client, linked)
     assert "new-checkout" in html and html.rstrip().endswith("</html>")
@@ -471,7 +483,7 @@ def test_an_answer_expires_when_its_first_flag_would_turn_stale(client, linked, 
     state.read_at = utcnow() - timedelta(seconds=app.config["STALE_SECONDS"] - 30)
     db.session.commit()
     assert client.get(DATA, headers=page_token(linked)).get_json()["refreshing"] is False
-    ttl = cache.client.ttl(f"{PREFIX}e:{linked.client_key}:flags:{ISSUE}")
+    ttl = cache.client.ttl(entry_key(linked, flags_entry(ISSUE)))
     assert 0 < ttl <= 30
 
 
@@ -480,7 +492,7 @@ def test_an_answer_with_a_refresh_under_way_is_not_cached(client, linked, cache)
     state.read_at = utcnow() - timedelta(days=1)
     db.session.commit()
     assert client.get(DATA, headers=page_token(linked)).get_json()["refreshing"] is True
-    assert cache.client.exists(f"{PREFIX}e:{linked.client_key}:flags:{ISSUE}") == 0
+    assert cache.client.exists(entry_key(linked, flags_entry(ISSUE))) == 0
 
 
 def test_a_lost_generation_makes_every_entry_of_the_site_stale(client, linked, cache):
