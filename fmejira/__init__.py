@@ -71,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     from fmejira import health
     from fmejira.connect import descriptor, lifecycle
     from fmejira.fme_api.routes import blp as fme_api
+    from fmejira.forge import lifecycle as forge_lifecycle
     from fmejira.jira_api import bp as jira_api
     from fmejira.pages import bp as pages
     from fmejira.webhooks import fme as fme_webhooks
@@ -79,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(descriptor.bp)
     app.register_blueprint(lifecycle.bp)
+    app.register_blueprint(forge_lifecycle.bp)
     app.register_blueprint(jira_api)
     app.register_blueprint(pages)
     app.register_blueprint(fme_webhooks.bp)

@@ -55,6 +55,12 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
             "FMEJIRA_CONNECT_STAGING_KEYS_URL",
             "https://cs-migrations--cdn.us-west-1.staging.public.atl-paas.net",
         ).rstrip("/"),
+        # The Forge Remote door (fmejira.forge): off until the Forge app's id is set.
+        "FORGE_APP_ID": environ.get("FMEJIRA_FORGE_APP_ID") or None,
+        "FORGE_JWKS_URL": environ.get(
+            "FMEJIRA_FORGE_JWKS_URL",
+            "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json",
+        ),
         # Background calls to FME and Jira (tasks); a waiting person gets outbound.INTERACTIVE.
         "RETRY_POLICY": RetryPolicy(),
         "JWT_LEEWAY_SECONDS": int(environ.get("FMEJIRA_JWT_LEEWAY_SECONDS", "5")),

@@ -72,7 +72,8 @@ def register_probe_routes(app) -> None:
     """Routes that echo the verified context, to test the JWT decorator on both route kinds."""
     from flask import jsonify
 
-    from fmejira.connect.auth import current_context, jira_request
+    from fmejira.connect.auth import jira_request
+    from fmejira.context import current_context
 
     @jira_request(context_qsh=True)
     def api_probe():

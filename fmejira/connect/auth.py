@@ -14,7 +14,6 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import jwt
@@ -25,8 +24,10 @@ from fmejira import crypto
 from fmejira.connect import jws
 from fmejira.connect.install_keys import install_keys
 from fmejira.connect.qsh import CONTEXT_QSH, query_string_hashes
+from fmejira.context import JiraContext
 from fmejira.errors import Unauthenticated
 from fmejira.extensions import db
+from fmejira.forge.auth import forge_context, is_forge_call
 from fmejira.hot_cache import HotCache, Snapshot
 from fmejira.models import Tenant
 
@@ -74,43 +75,6 @@ def _site_from_bytes(raw: bytes) -> Site | None:
         return Site(**fields_)
     except (ValueError, TypeError, KeyError, crypto.SecretKeyError):
         return None
-
-
-@dataclass(frozen=True)
-class JiraContext:
-    """Who is asking: the tenant (Jira site), the person (None for app-level calls), the claims.
-
-    ``tenant`` is a :class:`Site` only on a hot read path answered from the cache."""
-
-    tenant: Tenant | Site
-    account_id: str | None
-    claims: dict = field(repr=False)
-
-    @property
-    def bound_issue(self) -> BoundIssue:
-        """The issue this token is for, if it names one: the app's page tokens by key
-        (``fmejira.issueKey``), Jira's context tokens by ``context.jira.issue`` (key and/or id)."""
-        own = _mapping(self.claims.get("fmejira"))
-        jira = _mapping(_mapping(_mapping(self.claims.get("context")).get("jira")).get("issue"))
-        key = own.get("issueKey") or jira.get("key")
-        issue_id = jira.get("id")
-        return BoundIssue(
-            key=key if isinstance(key, str) and key else None,
-            id=str(issue_id) if isinstance(issue_id, (str, int)) and issue_id != "" else None,
-        )
-
-
-def _mapping(value) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-class BoundIssue(NamedTuple):
-    key: str | None
-    id: str | None
-
-
-def current_context() -> JiraContext:
-    return g.jira_context
 
 
 # -- reading the token ---------------------------------------------------------------------------
@@ -241,13 +205,18 @@ def jira_request(*, context_qsh: bool = False):
     """Require a valid Jira JWT; the handler reads the result with :func:`current_context`.
 
     ``context_qsh=True`` additionally accepts context tokens (``AP.context.getToken()`` and the
-    app's page tokens), which are not bound to one request: only for in-page API routes.
+    app's page tokens), which are not bound to one request: only for in-page API routes, which
+    also serve the app's Forge UI (a Forge invocation token, :mod:`fmejira.forge.auth`).
     """
 
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            g.jira_context = verify_tenant_jwt(token_from_request(), allow_context_qsh=context_qsh)
+            if context_qsh and is_forge_call():
+                g.jira_context = forge_context()
+            else:
+                token = token_from_request()
+                g.jira_context = verify_tenant_jwt(token, allow_context_qsh=context_qsh)
             return view(*args, **kwargs)
 
         return wrapper

@@ -20,6 +20,8 @@ from fmejira.connect.auth import (
 )
 from fmejira.errors import ApiError, Unauthenticated
 from fmejira.extensions import db
+from fmejira.forge.installations import match_connect_install, record_connect_ids
+from fmejira.forge.invocation import CLOUD_ID, INSTALLATION_ID
 from fmejira.models import Tenant, TenantState
 from fmejira.models.tenant import utcnow
 from fmejira.sync import tasks
@@ -42,6 +44,11 @@ class LifecyclePayload(Schema):
     description = fields.String(load_default=None, allow_none=True)
     eventType = fields.String(required=True)
     oauthClientId = fields.String(load_default=None, allow_none=True)
+    # an app that adopted Forge: the site's Forge installation (fmejira.forge.installations)
+    installationId = fields.String(
+        load_default=None, allow_none=True, validate=validate.Regexp(INSTALLATION_ID)
+    )
+    cloudId = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(CLOUD_ID))
 
 
 def _payload(required_secret: bool = False) -> dict:
@@ -61,11 +68,12 @@ def _payload(required_secret: bool = False) -> dict:
 def installed():
     data = _payload(required_secret=True)
     verify_signed_install(token_from_request(), data)
-    tenant = load_tenant(data["clientKey"])
+    tenant = match_connect_install(data["clientKey"], data)
     returning = tenant is not None and tenant.state is TenantState.UNINSTALLED
     if tenant is None:
         tenant = Tenant(client_key=data["clientKey"])
         db.session.add(tenant)
+    tenant.client_key = data["clientKey"]  # a Forge-only site's tenant now has Connect too
     tenant.base_url = data["baseUrl"].rstrip("/")
     tenant.display_url = (data.get("displayUrl") or "").rstrip("/") or None
     tenant.product_type = data["productType"]
@@ -77,6 +85,8 @@ def installed():
     tenant.state = TenantState.INSTALLED
     tenant.enabled = True
     tenant.uninstalled_at = None
+    with db.session.no_autoflush:
+        record_connect_ids(tenant, data)
     db.session.commit()
     log.info("installed tenant %s (%s)", tenant.id, tenant.base_url)
     if returning:  # Jira deleted the app's flag records on uninstall: send everything again

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import jsonify
 from marshmallow import Schema, fields, validate
 
-from fmejira.connect.auth import current_context, jira_request
+from fmejira.connect.auth import jira_request
+from fmejira.context import current_context
 from fmejira.domain import configuration
 from fmejira.errors import NotFoundError
 from fmejira.jira_api import bp

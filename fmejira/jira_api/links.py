@@ -10,16 +10,17 @@ from flask import current_app, g, jsonify, request
 from marshmallow import Schema, fields, validate
 
 from fmejira.connect.auth import (
-    current_context,
     jira_request,
     site_entry,
     token_from_request,
     verify_from_cache,
     verify_tenant_jwt,
 )
+from fmejira.context import current_context
 from fmejira.domain import links
 from fmejira.domain.flag_view import flag_view, is_stale
 from fmejira.extensions import db
+from fmejira.forge.auth import forge_context, is_forge_call
 from fmejira.hot_cache import HotCache, hot_cache
 from fmejira.jira_api import bp
 from fmejira.jira_api.permissions import require_issue_access
@@ -123,7 +124,12 @@ def remember_issue_flags(
 def issue_flags(issue_key):
     """The glance's data. With the hot cache, a token bound to this issue (the glance's page
     token) costs one Redis round trip when the answer is current; anything else is verified
-    and read from the database as on every other route, and the answer cached."""
+    and read from the database as on every other route, and the answer cached. A Forge call
+    (the Forge UI's issue panel) is verified by its invocation token and read from the database.
+    """
+    if is_forge_call():
+        g.jira_context = forge_context()
+        return _issue_flags_answer(issue_key)
     token = token_from_request()
     cache = hot_cache()
     entry = flags_entry(issue_key)
@@ -132,11 +138,16 @@ def issue_flags(issue_key):
     if context is not None and cached and flags_entry(context.bound_issue.key) == entry:
         return current_app.response_class(cached, mimetype="application/json")
     g.jira_context = verify_tenant_jwt(token, allow_context_qsh=True)
+    return _issue_flags_answer(issue_key, cache, snapshot.generation)
+
+
+def _issue_flags_answer(issue_key: str, cache: HotCache | None = None, generation=None):
     issue_key = require_issue_access(issue_key)
     tenant = current_context().tenant
     payload = issue_flags_payload(tenant, issue_key)
     response = jsonify(payload)
-    remember_issue_flags(cache, snapshot.generation, tenant, payload, response.get_data())
+    if cache is not None:
+        remember_issue_flags(cache, generation, tenant, payload, response.get_data())
     return response
 
 

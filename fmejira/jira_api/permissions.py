@@ -12,7 +12,7 @@ import threading
 import sqlalchemy as sa
 from cachetools import TTLCache
 
-from fmejira.connect.auth import current_context
+from fmejira.context import current_context
 from fmejira.domain import links
 from fmejira.errors import ApiError, Forbidden, ServiceUnavailable
 from fmejira.extensions import db

@@ -1,4 +1,9 @@
-"""A tenant is one Jira site that installed the app (one Connect ``clientKey``)."""
+"""A tenant is one Jira site that installed the app, through either door.
+
+A site installed through Connect is known by its ``clientKey``; through Forge by its
+``installationId`` and ``cloudId``. One site is one tenant whichever door it came through (or
+both, while an app moves from Connect to Forge): see :mod:`fmejira.forge.installations`.
+"""
 
 from __future__ import annotations
 
@@ -48,6 +53,14 @@ class Tenant(db.Model):
         sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
     uninstalled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # The Forge door: the installation, the site it is on, and where and how to call its Jira.
+    cloud_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    forge_installation_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    forge_api_base_url: Mapped[str | None] = mapped_column(sa.String(255))
+    forge_system_token: Mapped[str | None] = mapped_column(EncryptedText)
+    forge_system_token_expires_at: Mapped[datetime | None] = mapped_column(
+        sa.DateTime(timezone=True)
+    )
 
     @hybrid_property
     def is_active(self) -> bool:
@@ -63,6 +76,12 @@ class Tenant(db.Model):
     def link_base_url(self) -> str:
         """The URL to show people (a custom domain when the site has one)."""
         return self.display_url or self.base_url
+
+    @property
+    def came_through_connect(self) -> bool:
+        """A Forge-only site's client key is its installation id (and its secret the app's own,
+        for page tokens): only Connect sites can be called with a Connect JWT."""
+        return self.client_key != self.forge_installation_id
 
     def __repr__(self) -> str:  # never include the secret
         return f"<Tenant {self.id} {self.client_key!r} {self.state.value}>"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import render_template
 
-from fmejira.connect.auth import current_context, issue_page_token, jira_request
+from fmejira.connect.auth import issue_page_token, jira_request
+from fmejira.context import current_context
 from fmejira.jira_api.permissions import is_admin
 from fmejira.pages import bp
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from fmejira.connect.auth import current_context, issue_page_token, jira_request
+from fmejira.connect.auth import issue_page_token, jira_request
+from fmejira.context import current_context
 from fmejira.domain import links
 from fmejira.errors import ApiError
 from fmejira.jira_api.permissions import require_issue_access

@@ -8,12 +8,12 @@ from flask import current_app, g, render_template, request
 from markupsafe import Markup
 
 from fmejira.connect.auth import (
-    current_context,
     issue_page_token,
     token_from_request,
     verify_from_cache,
     verify_tenant_jwt,
 )
+from fmejira.context import current_context
 from fmejira.domain import links
 from fmejira.hot_cache import hot_cache
 from fmejira.jira_api.links import fresh_seconds, issue_flags_payload, remember_issue_flags

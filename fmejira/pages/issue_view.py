@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from flask import current_app
 
-from fmejira.connect.auth import current_context
+from fmejira.context import current_context
 from fmejira.domain import configuration
 from fmejira.errors import ServiceUnavailable
 from fmejira.jira_api.links import issue_flags_payload

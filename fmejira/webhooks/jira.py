@@ -6,7 +6,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, request
 
-from fmejira.connect.auth import current_context, jira_request
+from fmejira.connect.auth import jira_request
+from fmejira.context import current_context
 from fmejira.extensions import db
 from fmejira.models import Flag, Issue, Link
 from fmejira.sync import scheduling

@@ -5,8 +5,9 @@ import time
 import jwt
 import pytest
 
-from fmejira.connect.auth import JiraContext, issue_page_token
+from fmejira.connect.auth import issue_page_token
 from fmejira.connect.qsh import query_string_hash
+from fmejira.context import JiraContext
 from tests.support import auth_header, context_jwt, jira_jwt, make_tenant
 
 PAGE = "/jira/_test/page?issueKey=ABC-1&xdm_e=https%3A%2F%2Facme.atlassian.net"

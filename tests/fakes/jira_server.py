@@ -138,8 +138,10 @@ class _Refused(Exception):
 class FakeJira:
     """A Jira Cloud site served at ``url`` until ``stop()``.
 
-    ``context_path`` puts the site under a path (``https://x.atlassian.net/jira``). With
-    ``verify_jwt=False`` any Authorization header is accepted, for tests with a dummy signer.
+    ``context_path`` puts the site under a path (``https://x.atlassian.net/jira``, or
+    ``/ex/jira/{cloudId}`` as Forge's ``apiBaseUrl``). With ``verify_jwt=False`` any
+    Authorization header is accepted, for tests with a dummy signer. A Forge system token in
+    ``bearer_tokens`` is accepted as ``Authorization: Bearer``.
     """
 
     def __init__(
@@ -156,6 +158,8 @@ class FakeJira:
         self.app_key = app_key
         self.context_path = context_path.rstrip("/")
         self.verify_jwt = verify_jwt
+        # Forge system tokens this site accepts as "Authorization: Bearer <token>"
+        self.bearer_tokens: set[str] = set()
         self.admin_account_ids: set[str] = set()
         # account id -> ids of issues that person cannot browse (everyone sees every issue else)
         self.hidden_issue_ids: dict[str, set[str]] = {}
@@ -303,6 +307,10 @@ class FakeJira:
         if not self.verify_jwt:
             return
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme == "Bearer":
+            if token not in self.bearer_tokens:
+                raise _Refused(401, "unknown or expired bearer token")
+            return
         if scheme != "JWT" or not token:
             raise _Refused(401, "a JWT Authorization header is required")
         try:

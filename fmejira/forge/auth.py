@@ -1,0 +1,54 @@
+"""Forge calls: a verified invocation becomes the same :class:`JiraContext` a Connect JWT gives.
+
+Two kinds of call arrive. Forge's own events (lifecycle, scheduled triggers) are accepted only
+on the routes of :mod:`fmejira.forge.lifecycle`; a person's call from the app's Forge UI
+(``invokeRemote``) is accepted on the Jira-side JSON API, where the UI chooses the path. So a
+lifecycle route refuses a token that a module of the UI asked for: otherwise anyone who can
+open the UI could send "uninstall".
+"""
+
+from __future__ import annotations
+
+from flask import request
+
+from fmejira.context import JiraContext
+from fmejira.errors import Forbidden, Unauthenticated
+from fmejira.forge.installations import commit_tenant
+from fmejira.forge.invocation import ForgeInvocation, is_forge_token, verify_invocation
+from fmejira.models import Tenant
+from fmejira.sync import tasks
+
+# The module type of a call Forge itself makes to an endpoint (a trigger, not a UI module).
+EVENT_MODULE_TYPE = "core:endpoint"
+
+
+def is_forge_call() -> bool:
+    return is_forge_token(request.headers.get("Authorization", ""))
+
+
+def installed_tenant(invocation: ForgeInvocation) -> Tenant:
+    """The invocation's tenant, recorded; a site coming back after an uninstall has its flags
+    sent to Jira again (Jira deleted the app's records when it was uninstalled)."""
+    tenant, returning = commit_tenant(invocation)
+    if returning:
+        tasks.resync_tenant(tenant.id, jira_was_emptied=True)
+    return tenant
+
+
+def verify_forge_event() -> ForgeInvocation:
+    """A call Forge made for an event or a schedule (never one a UI module asked for)."""
+    invocation = verify_invocation()
+    module = invocation.claims["app"].get("module")
+    module_type = module.get("type") if isinstance(module, dict) else None
+    if module_type != EVENT_MODULE_TYPE or invocation.account_id is not None:
+        raise Forbidden("Only Forge's own events are accepted here.")
+    return invocation
+
+
+def forge_context() -> JiraContext:
+    """The context of a person's call from the app's Forge UI."""
+    invocation = verify_invocation()
+    tenant = installed_tenant(invocation)
+    if not tenant.is_active:
+        raise Unauthenticated("The app is not enabled on this Jira site.")
+    return JiraContext(tenant=tenant, account_id=invocation.account_id, claims=invocation.claims)

@@ -1,0 +1,146 @@
+"""One site, one tenant, whichever door it came through.
+
+A Forge installation is matched to its tenant by installation id; failing that, by the site's
+cloud id or URL, which is how a site that installed the Connect app finds its links, flags and
+FME connection again when the Forge app arrives (and how a re-installed Forge app, which gets a
+new installation id, finds the site's earlier tenant). Connect installs of an app that adopted
+Forge carry the ``installationId`` too (:func:`match_connect_install`).
+
+A site that only ever came through Forge gets a tenant of its own, named by its installation
+id, with a random secret of the app's own for the page tokens it issues.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from fmejira.extensions import db
+from fmejira.forge.invocation import ForgeInvocation
+from fmejira.models import Tenant, TenantState
+from fmejira.models.tenant import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def _first(*conditions) -> Tenant | None:
+    for condition in conditions:
+        if condition is None:
+            continue
+        tenant = db.session.scalars(
+            sa.select(Tenant).where(condition).order_by(Tenant.id).limit(1)
+        ).first()
+        if tenant is not None:
+            return tenant
+    return None
+
+
+def find_site(
+    *, installation_id: str | None, cloud_id: str | None, site_url: str | None
+) -> Tenant | None:
+    return _first(
+        Tenant.forge_installation_id == installation_id if installation_id else None,
+        Tenant.cloud_id == cloud_id if cloud_id else None,
+        Tenant.base_url == site_url if site_url else None,
+    )
+
+
+def tenant_for(invocation: ForgeInvocation) -> tuple[Tenant, bool]:
+    """The invocation's tenant, created or brought up to date (not committed), and whether it
+    is a site coming back after an uninstall. A valid token is Atlassian's word that the
+    installation exists, so a missed ``installed`` event does not leave a site without one."""
+    tenant = find_site(
+        installation_id=invocation.installation_id,
+        cloud_id=invocation.cloud_id,
+        site_url=invocation.site_url,
+    )
+    installed = tenant is None or tenant.forge_installation_id != invocation.installation_id
+    returning = installed and tenant is not None and tenant.state is TenantState.UNINSTALLED
+    if tenant is None:
+        tenant = Tenant(
+            client_key=invocation.installation_id,
+            base_url=invocation.site_url or invocation.api_base_url,
+            product_type="jira",
+            shared_secret=secrets.token_urlsafe(32),
+            state=TenantState.INSTALLED,
+            enabled=True,
+        )
+        db.session.add(tenant)
+    elif installed and not tenant.came_through_connect:
+        tenant.client_key = invocation.installation_id  # a re-install: the new installation
+    if returning:
+        tenant.state, tenant.enabled = TenantState.INSTALLED, True
+        tenant.installed_at, tenant.uninstalled_at = utcnow(), None
+    tenant.forge_installation_id = invocation.installation_id
+    tenant.cloud_id = invocation.cloud_id
+    tenant.forge_api_base_url = invocation.api_base_url
+    if invocation.site_url and not tenant.came_through_connect:
+        tenant.base_url = invocation.site_url
+    _keep_system_token(tenant, invocation)
+    return tenant, returning
+
+
+def _keep_system_token(tenant: Tenant, invocation: ForgeInvocation) -> None:
+    """Keep the newest system token Forge gave: background work calls Jira with it."""
+    token = invocation.system_token
+    if token is None:
+        return
+    stored_until = tenant.forge_system_token_expires_at
+    if stored_until is not None and stored_until.tzinfo is None:  # SQLite drops the zone
+        stored_until = stored_until.replace(tzinfo=token.expires_at.tzinfo)
+    if stored_until is not None and stored_until >= token.expires_at:
+        return
+    tenant.forge_system_token = token.value
+    tenant.forge_system_token_expires_at = token.expires_at
+
+
+def commit_tenant(invocation: ForgeInvocation) -> tuple[Tenant, bool]:
+    """:func:`tenant_for`, committed when anything changed (most calls change nothing: a
+    system token is new every hour or two); two first calls of a new installation at once
+    both end with the one tenant."""
+    for attempt in range(2):
+        tenant, returning = tenant_for(invocation)
+        if tenant.id is not None and not db.session.is_modified(tenant):
+            return tenant, returning
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            if attempt:
+                raise
+            continue
+        log.info("tenant %s: Forge installation %s recorded", tenant.id, invocation.installation_id)
+        return tenant, returning
+    raise AssertionError("unreachable")
+
+
+def match_connect_install(client_key: str, payload: dict) -> Tenant | None:
+    """The tenant a verified Connect install belongs to: its client key's, else the site's
+    Forge-only tenant. The install's body is not signed, so a Forge tenant is taken over only
+    when both its installation (or cloud) id and its site URL are the body's."""
+    tenant = _first(Tenant.client_key == client_key)
+    if tenant is not None:
+        return tenant
+    site_url = payload["baseUrl"].rstrip("/")
+    tenant = find_site(
+        installation_id=payload.get("installationId"),
+        cloud_id=payload.get("cloudId"),
+        site_url=None,
+    )
+    if tenant is None or tenant.came_through_connect or tenant.base_url != site_url:
+        return None
+    return tenant
+
+
+def record_connect_ids(tenant: Tenant, payload: dict) -> None:
+    """What a Connect install says of the site's Forge side, unless another tenant holds it."""
+    installation_id, cloud_id = payload.get("installationId"), payload.get("cloudId")
+    if installation_id and tenant.forge_installation_id != installation_id:
+        holder = find_site(installation_id=installation_id, cloud_id=None, site_url=None)
+        if holder is None:
+            tenant.forge_installation_id = installation_id
+    if cloud_id:
+        tenant.cloud_id = cloud_id

@@ -1,0 +1,118 @@
+"""A local stand-in for Atlassian's Forge JWKS, and invocation tokens signed with its key."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+APP_ID = "ari:cloud:ecosystem::app/6f1f6d2e-0000-4000-8000-000000000001"
+INSTALLATION_ID = "ari:cloud:ecosystem::installation/0a3a7799-0000-4000-8000-00000000000a"
+CLOUD_ID = "d0d52620-0000-4000-8000-0000000000c1"
+SITE_URL = "https://acme.atlassian.net"
+
+
+class FakeForgeKeys:
+    """Serves a JWKS at ``/.well-known/jwks.json``; can be told to fail or to hang."""
+
+    def __init__(self):
+        self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = str(uuid.uuid4())
+        self.keys = {self.kid: self.private_key}
+        self.fetches = 0
+        self.status_override: int | None = None
+        self.delay = 0.0
+        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}/.well-known/jwks.json"
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
+
+    def add_key(self) -> tuple[str, rsa.RSAPrivateKey]:
+        kid, key = str(uuid.uuid4()), rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.keys[kid] = key
+        return kid, key
+
+    def _jwks(self) -> dict:
+        keys = []
+        for kid, private_key in self.keys.items():
+            jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private_key.public_key()))
+            keys.append({**jwk, "kid": kid, "alg": "RS256", "use": "sig"})
+        return {"keys": keys}
+
+    def _wsgi(self, environ, start_response):
+        Request(environ)
+        self.fetches += 1
+        if self.delay:
+            time.sleep(self.delay)
+        if self.status_override:
+            response = Response("failure", status=self.status_override)
+        else:
+            response = Response(json.dumps(self._jwks()), mimetype="application/json")
+        return response(environ, start_response)
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def invocation_claims(
+    api_base_url: str,
+    *,
+    installation_id: str = INSTALLATION_ID,
+    module_type: str = "core:endpoint",
+    principal: str | None = None,
+    site_url: str | None = SITE_URL,
+    issue: dict | None = None,
+    lifetime: int = 25,
+    **overrides,
+) -> dict:
+    """A FIT's claims as Forge sends them (``remote/essentials``), for a Jira site."""
+    now = int(time.time())
+    context = {"cloudId": api_base_url.rstrip("/").rsplit("/", 1)[-1], "moduleKey": "m"}
+    if site_url:
+        context["siteUrl"] = site_url
+    if issue:
+        context["extension"] = {"type": "jira:issueContext", "issue": issue}
+    claims = {
+        "app": {
+            "id": APP_ID,
+            "appVersion": "1.0.0",
+            "installationId": installation_id,
+            "apiBaseUrl": api_base_url,
+            "environment": {"type": "PRODUCTION", "id": "ari:cloud:ecosystem::environment/e"},
+            "module": {"type": module_type, "key": "m"},
+        },
+        "context": context,
+        "aud": APP_ID,
+        "iss": "forge/invocation-token",
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime,
+        "jti": str(uuid.uuid4()),
+    }
+    if principal:
+        claims["principal"] = principal
+    claims.update(overrides)
+    return claims
+
+
+def invocation_token(keys: FakeForgeKeys, claims: dict, *, kid=None, key=None, alg="RS256"):
+    return jwt.encode(
+        claims, key or keys.private_key, algorithm=alg, headers={"kid": kid or keys.kid}
+    )
+
+
+def system_token(lifetime: int = 3 * 3600) -> str:
+    """A system token shaped like Forge's (a JWT the app treats as opaque but for its exp)."""
+    now = int(time.time())
+    return jwt.encode(
+        {"sub": "app", "exp": now + lifetime, "jti": str(uuid.uuid4())},
+        "a key of Forge's, unknown to the app: " + "k" * 32,
+    )
