@@ -61,3 +61,110 @@ def test_behind_a_trusted_proxy_keyless_callers_are_told_apart_by_their_address(
         for address in ("192.0.2.1", "192.0.2.2", "192.0.2.1")
     ]
     assert statuses == [401, 401, 429]
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 1_000_040.0  # 20 s into a minute's window (they start at 1_000_020)
+
+    def __call__(self):
+        return self.now
+
+
+class _CountedCalls:
+    """The limiter's shared counters, with each round trip counted (and one made to fail)."""
+
+    def __init__(self, counts):
+        self.counts, self.calls, self.fail_next = counts, 0, False
+
+    def add(self, counts):
+        self.calls += 1
+        if self.fail_next:
+            self.fail_next = False
+            import redis
+
+            raise redis.ConnectionError("down for a moment")
+        return self.counts.add(counts)
+
+    def reset(self):
+        self.counts.reset()
+
+
+def _limiter(clock) -> tuple[RateLimiter, _CountedCalls]:
+    limiter = RateLimiter(REDIS_URL, clock=clock)
+    limiter._counts = counted = _CountedCalls(limiter._counts)
+    limiter.reset()
+    return limiter, counted
+
+
+@needs_redis
+def test_far_from_its_limit_a_budget_costs_one_round_trip_per_flush_interval():
+    from fmejira.fme_api.rate_limit import FLUSH_SECONDS
+
+    clock = _Clock()
+    limiter, counted = _limiter(clock)
+    assert all(limiter.seconds_to_wait("1000/minute", "key:k") is None for _ in range(100))
+    assert counted.calls == 1  # the first request's flush; the other 99 counted here
+    clock.now += FLUSH_SECONDS
+    assert limiter.seconds_to_wait("1000/minute", "key:k") is None
+    assert counted.calls == 2
+    window_total = max(w.seen for w in limiter._windows.values())
+    assert window_total == 101  # every request reached Redis
+    limiter.reset()
+
+
+@needs_redis
+def test_near_its_limit_every_request_is_counted_in_redis_and_the_limit_holds():
+    from fmejira.fme_api.rate_limit import FLUSH_SECONDS
+
+    clock = _Clock()
+    here, _ = _limiter(clock)
+    there = RateLimiter(REDIS_URL, clock=clock)
+    allowed = 0
+    for n in range(40):
+        clock.now += FLUSH_SECONDS  # counts meet in Redis before each decision
+        if (here, there)[n % 2].seconds_to_wait("10/minute", "key:k") is None:
+            allowed += 1
+    assert allowed == 10
+    here.reset()
+
+
+@needs_redis
+def test_an_overdraft_between_flushes_is_bounded_by_half_a_budget_per_process():
+    clock = _Clock()  # frozen: no flush is ever due after the first
+    here, _ = _limiter(clock)
+    there = RateLimiter(REDIS_URL, clock=clock)
+    allowed = sum(
+        (here, there)[n % 2].seconds_to_wait("100/minute", "key:k") is None for n in range(400)
+    )
+    assert 100 <= allowed <= 150
+    here.reset()
+
+
+@needs_redis
+def test_a_spent_budget_is_refused_without_a_round_trip():
+    clock = _Clock()
+    limiter, counted = _limiter(clock)
+    waits = [limiter.seconds_to_wait("2/minute", "key:k") for _ in range(3)]
+    assert waits[:2] == [None, None] and waits[2] == 40
+    calls = counted.calls
+    assert all(limiter.seconds_to_wait("2/minute", "key:k") == 40 for _ in range(10))
+    assert counted.calls == calls
+    clock.now += 40  # the next window
+    assert limiter.seconds_to_wait("2/minute", "key:k") is None
+    limiter.reset()
+
+
+@needs_redis
+def test_counts_a_failed_flush_could_not_add_are_added_at_the_next(caplog):
+    from fmejira.fme_api.rate_limit import FLUSH_SECONDS
+
+    clock = _Clock()
+    limiter, counted = _limiter(clock)
+    counted.fail_next = True
+    assert all(limiter.seconds_to_wait("1000/minute", "key:k") is None for _ in range(5))
+    assert "rate limit not counted" in caplog.text
+    clock.now += FLUSH_SECONDS
+    assert limiter.seconds_to_wait("1000/minute", "key:k") is None
+    assert max(w.seen for w in limiter._windows.values()) == 6
+    limiter.reset()
