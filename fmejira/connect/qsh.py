@@ -6,15 +6,18 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
 CONTEXT_QSH = "context-qsh"
+# RFC 3986's unreserved characters, the only ones left unescaped (space -> %20, * -> %2A)
+_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]*").fullmatch
 
 
 def _enc(value: str) -> str:
-    # RFC 3986: only A-Za-z0-9-._~ stay unescaped (space -> %20, * -> %2A).
-    return quote(value, safe="~")
+    # most keys and values need no escaping: a match costs a quarter of quote()
+    return value if _UNRESERVED(value) else quote(value, safe="~")
 
 
 def canonical_uri(path: str, base_path: str = "") -> str:

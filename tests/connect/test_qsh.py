@@ -1,11 +1,13 @@
 """The query string hash, against the published atlassian-jwt test vectors (PROTOCOLS.md)."""
 
 import hashlib
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from fmejira.connect.qsh import canonical_request, query_string_hash, query_string_hashes
+from fmejira.connect.qsh import _enc, canonical_request, query_string_hash, query_string_hashes
 
 
 def split(url: str):
@@ -80,3 +82,8 @@ def test_hashes_of_several_path_spellings_are_each_spelling_s_hash():
     assert query_string_hashes("get", paths, params, "/base") == {
         query_string_hash("GET", path, params, "/base") for path in paths
     }
+
+
+@given(st.text() | st.text(st.sampled_from("aZ09-._~ *%&=+/,é")))
+def test_the_unescaped_fast_path_encodes_as_quote_does(text):
+    assert _enc(text) == quote(text, safe="~")
