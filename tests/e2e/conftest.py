@@ -20,6 +20,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from fmejira.extensions import db
+from tests.forge.fixtures import forge_app, forge_jira, forge_site, keys  # noqa: F401
 from tests.pages.fixtures import connect_flags, fme_flags  # noqa: F401  (fixtures)
 from tests.pages.helpers import signed
 

@@ -8,29 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from fmejira.domain import configuration
 from fmejira.extensions import db
-from fmejira.models import Link, Tenant
+from fmejira.models import Link
 from fmejira.outbound import Unavailable
 from fmejira.platform import jira_for
-from fmejira.queue import huey
-from tests.conftest import FME_KEY, run_tasks
+from tests.conftest import run_tasks
 from tests.fakes.forge import CLOUD_ID, invocation_claims
-from tests.forge.conftest import forge_headers
-
-
-@pytest.fixture
-def forge_site(forge_app, client, keys, forge_jira, fake_fme):
-    """A site that came only through Forge, connected to FME (Checkout, primary Production)."""
-    claims = invocation_claims(forge_jira.url)
-    response = client.post(
-        "/forge/installed", headers=forge_headers(keys, claims, forge_jira.token)
-    )
-    assert response.status_code == 204
-    tenant = db.session.scalars(sa.select(Tenant)).one()
-    configuration.save(tenant, FME_KEY, [configuration.ProjectSelection("ws-checkout", "env-prod")])
-    huey.flush()
-    return tenant
+from tests.forge.fixtures import forge_headers
 
 
 def ui_headers(keys, forge_jira, issue=None, principal="account-7"):

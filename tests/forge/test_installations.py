@@ -9,7 +9,7 @@ from fmejira.models import Tenant, TenantState
 from fmejira.queue import huey
 from tests.connect.test_lifecycle import body, post_install
 from tests.fakes.forge import CLOUD_ID, INSTALLATION_ID, SITE_URL, invocation_claims, system_token
-from tests.forge.conftest import forge_headers
+from tests.forge.fixtures import forge_headers
 
 API_BASE_URL = f"https://api.atlassian.com/ex/jira/{CLOUD_ID}"
 OTHER_INSTALLATION = "ari:cloud:ecosystem::installation/0a3a7799-0000-4000-8000-00000000000b"

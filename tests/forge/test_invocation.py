@@ -26,7 +26,7 @@ from tests.fakes.forge import (
     invocation_token,
     system_token,
 )
-from tests.forge.conftest import forge_headers
+from tests.forge.fixtures import forge_headers
 from tests.support import auth_header, jira_jwt, make_tenant
 
 API_BASE_URL = f"https://api.atlassian.com/ex/jira/{CLOUD_ID}"

@@ -18,17 +18,32 @@ def manifest() -> dict:
 def test_every_endpoint_is_a_post_route_of_a_declared_remote(app, manifest):
     remotes = {remote["key"] for remote in manifest["remotes"]}
     routes = {rule.rule: rule.methods for rule in app.url_map.iter_rules()}
-    endpoints = manifest["modules"]["endpoint"]
-    assert endpoints
+    endpoints = [e for e in manifest["modules"]["endpoint"] if "route" in e]
+    assert len(endpoints) == 3
     for endpoint in endpoints:
         assert endpoint["remote"] in remotes
         path = endpoint["route"]["path"]
         assert "POST" in routes.get(path, set()), path
 
 
+def test_the_ui_modules_call_the_service_and_their_resources_are_built_from_forge_ui(manifest):
+    modules = manifest["modules"]
+    endpoints = {e["key"]: e for e in modules["endpoint"]}
+    resources = {r["key"]: r["path"] for r in manifest["resources"]}
+    for module in (*modules["jira:issueContext"], *modules["jira:adminPage"]):
+        endpoint = endpoints[module["resolver"]["endpoint"]]
+        assert "route" not in endpoint  # the UI names the path: /jira/api/...
+        assert endpoint["remote"] == manifest["remotes"][0]["key"]
+        path = resources[module["resource"]]
+        assert path == f"ui/build/{module['resource']}"  # vite build --mode <resource>
+        assert (MANIFEST.parent / "ui" / "resources" / module["resource"] / "index.html").is_file()
+    (admin,) = modules["jira:adminPage"]
+    assert admin["useAsConfig"] is True
+
+
 def test_events_reach_the_routes_that_take_them(manifest):
     modules = manifest["modules"]
-    paths = {e["key"]: e["route"]["path"] for e in modules["endpoint"]}
+    paths = {e["key"]: e["route"]["path"] for e in modules["endpoint"] if "route" in e}
     (lifecycle,) = modules["trigger"]
     assert paths[lifecycle["endpoint"]] == "/forge/installed"
     assert set(lifecycle["events"]) == {"avi:forge:installed:app", "avi:forge:upgraded:app"}
