@@ -85,7 +85,7 @@ class MemoryCounts:
         self._storage.reset()
 
 
-@dataclass
+@dataclass(slots=True)  # one per budget a process follows: thousands
 class _Window:
     ends_at: float
     seen: int = 0  # the budget's total when this process last heard it from Redis
