@@ -1,7 +1,7 @@
 // The admin page (jira:adminPage, the app's configuration): paste an FME Admin API key, choose
 // projects with one primary environment each, save; see the connection's status and the
 // webhook URL to paste into FME; delete. The service checks that the caller is a Jira admin.
-import { el, localTime, show } from "./dom.js";
+import { el, localTime, show, whileDisabled } from "./dom.js";
 
 const LABELS = { authorized: "Authorized", interrupted: "Interrupted", not_authorized: "Not authorized", unconfigured: "Not configured" };
 
@@ -65,18 +65,7 @@ export function mountAdminPage(root, { api }) {
     save.hidden = choices.length === 0;
   }
 
-  async function act(button, action) {
-    button.disabled = true;
-    show(error, "");
-    try {
-      await action();
-    } catch (err) {
-      show(message, "");
-      show(error, err.message);
-    } finally {
-      button.disabled = false;
-    }
-  }
+  const act = (button, action) => whileDisabled(button, action, error, message);
 
   async function saveSelection(confirm) {
     const body = {

@@ -15,3 +15,16 @@ export function localTime(iso) {
   const date = new Date(iso);
   return el("time", { dateTime: iso, textContent: date.toLocaleString(), title: iso });
 }
+
+// A button's action, run with the button disabled; a failure's message shows in ``error``.
+export async function whileDisabled(button, action, error, ...alsoCleared) {
+  button.disabled = true;
+  for (const element of [error, ...alsoCleared]) show(element, "");
+  try {
+    await action();
+  } catch (err) {
+    show(error, err.message);
+  } finally {
+    button.disabled = false;
+  }
+}

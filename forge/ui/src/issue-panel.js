@@ -1,7 +1,7 @@
 // The issue panel (jira:issueContext): the issue's flags with their state in each project's
 // primary environment, connect (search the configured projects' flags) and disconnect. The
 // same JSON API as the Connect glance; the invocation token binds every call to this issue.
-import { el, localTime, show } from "./dom.js";
+import { el, localTime, show, whileDisabled } from "./dom.js";
 
 const POLLS = 4;
 
@@ -49,17 +49,7 @@ export function mountIssuePanel(root, { issueKey, api, openUrl = null, wait = (m
     return item;
   }
 
-  async function act(button, action) {
-    button.disabled = true;
-    show(error, "");
-    try {
-      await action();
-    } catch (err) {
-      fail(err);
-    } finally {
-      button.disabled = false;
-    }
-  }
+  const act = (button, action) => whileDisabled(button, action, error);
 
   async function load(polls = 0) {
     const data = await api("GET", flagsUrl);
