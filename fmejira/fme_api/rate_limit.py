@@ -114,14 +114,15 @@ class RateLimiter:
         wait = max(1, math.ceil(start + expiry - now))
         with self._lock:
             window = self._windows.get(counter)
+            followed = window is not None or len(self._windows) < MAX_WINDOWS
             if window is None:
                 window = _Window(ends_at=start + expiry)
-                if len(self._windows) < MAX_WINDOWS:
+                if followed:
                     self._windows[counter] = window
             if window.seen >= item.amount:
                 return wait
             counted = window.seen + window.pending + 1
-            local = self._batched and counted <= item.amount * LOCAL_SHARE
+            local = self._batched and followed and counted <= item.amount * LOCAL_SHARE
             if local:
                 window.pending += 1
                 flush_due = now >= self._next_flush

@@ -168,3 +168,18 @@ def test_counts_a_failed_flush_could_not_add_are_added_at_the_next(caplog):
     assert limiter.seconds_to_wait("1000/minute", "key:k") is None
     assert max(w.seen for w in limiter._windows.values()) == 6
     limiter.reset()
+
+
+@needs_redis
+def test_past_the_budgets_a_process_follows_every_request_is_counted_in_redis(monkeypatch):
+    from fmejira.fme_api import rate_limit
+
+    monkeypatch.setattr(rate_limit, "MAX_WINDOWS", 1)
+    clock = _Clock()
+    limiter, counted = _limiter(clock)
+    assert limiter.seconds_to_wait("1000/minute", "key:followed") is None
+    calls = counted.calls
+    waits = [limiter.seconds_to_wait("3/minute", "key:unfollowed") for _ in range(4)]
+    assert waits[:3] == [None, None, None] and waits[3] is not None
+    assert counted.calls == calls + 4
+    limiter.reset()
