@@ -20,7 +20,7 @@ from fmejira.connect.auth import (
 )
 from fmejira.errors import ApiError, Unauthenticated
 from fmejira.extensions import db
-from fmejira.forge.installations import match_connect_install, record_connect_ids
+from fmejira.forge.installations import forge_only_tenant_of, record_connect_ids
 from fmejira.forge.invocation import CLOUD_ID, INSTALLATION_ID
 from fmejira.models import Tenant, TenantState
 from fmejira.models.tenant import utcnow
@@ -68,7 +68,7 @@ def _payload(required_secret: bool = False) -> dict:
 def installed():
     data = _payload(required_secret=True)
     verify_signed_install(token_from_request(), data)
-    tenant = match_connect_install(data["clientKey"], data)
+    tenant = load_tenant(data["clientKey"]) or forge_only_tenant_of(data)
     returning = tenant is not None and tenant.state is TenantState.UNINSTALLED
     if tenant is None:
         tenant = Tenant(client_key=data["clientKey"])

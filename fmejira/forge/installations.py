@@ -4,7 +4,7 @@ A Forge installation is matched to its tenant by installation id; failing that, 
 cloud id or URL, which is how a site that installed the Connect app finds its links, flags and
 FME connection again when the Forge app arrives (and how a re-installed Forge app, which gets a
 new installation id, finds the site's earlier tenant). Connect installs of an app that adopted
-Forge carry the ``installationId`` too (:func:`match_connect_install`).
+Forge carry the ``installationId`` too (:func:`forge_only_tenant_of`).
 
 A site that only ever came through Forge gets a tenant of its own, named by its installation
 id, with a random secret of the app's own for the page tokens it issues.
@@ -21,31 +21,26 @@ from sqlalchemy.exc import IntegrityError
 from fmejira.extensions import db
 from fmejira.forge.invocation import ForgeInvocation
 from fmejira.models import Tenant, TenantState
-from fmejira.models.tenant import utcnow
+from fmejira.models.tenant import as_utc, utcnow
 
 log = logging.getLogger(__name__)
-
-
-def _first(*conditions) -> Tenant | None:
-    for condition in conditions:
-        if condition is None:
-            continue
-        tenant = db.session.scalars(
-            sa.select(Tenant).where(condition).order_by(Tenant.id).limit(1)
-        ).first()
-        if tenant is not None:
-            return tenant
-    return None
 
 
 def find_site(
     *, installation_id: str | None, cloud_id: str | None, site_url: str | None
 ) -> Tenant | None:
-    return _first(
-        Tenant.forge_installation_id == installation_id if installation_id else None,
-        Tenant.cloud_id == cloud_id if cloud_id else None,
-        Tenant.base_url == site_url if site_url else None,
-    )
+    """The tenant of the first of these that is given and known (oldest tenant first)."""
+    for column, value in (
+        (Tenant.forge_installation_id, installation_id),
+        (Tenant.cloud_id, cloud_id),
+        (Tenant.base_url, site_url),
+    ):
+        if value:
+            query = sa.select(Tenant).where(column == value).order_by(Tenant.id).limit(1)
+            tenant = db.session.scalars(query).first()
+            if tenant is not None:
+                return tenant
+    return None
 
 
 def tenant_for(invocation: ForgeInvocation) -> tuple[Tenant, bool]:
@@ -88,9 +83,7 @@ def _keep_system_token(tenant: Tenant, invocation: ForgeInvocation) -> None:
     token = invocation.system_token
     if token is None:
         return
-    stored_until = tenant.forge_system_token_expires_at
-    if stored_until is not None and stored_until.tzinfo is None:  # SQLite drops the zone
-        stored_until = stored_until.replace(tzinfo=token.expires_at.tzinfo)
+    stored_until = as_utc(tenant.forge_system_token_expires_at)
     if stored_until is not None and stored_until >= token.expires_at:
         return
     tenant.forge_system_token = token.value
@@ -117,13 +110,10 @@ def commit_tenant(invocation: ForgeInvocation) -> tuple[Tenant, bool]:
     raise AssertionError("unreachable")
 
 
-def match_connect_install(client_key: str, payload: dict) -> Tenant | None:
-    """The tenant a verified Connect install belongs to: its client key's, else the site's
-    Forge-only tenant. The install's body is not signed, so a Forge tenant is taken over only
-    when both its installation (or cloud) id and its site URL are the body's."""
-    tenant = _first(Tenant.client_key == client_key)
-    if tenant is not None:
-        return tenant
+def forge_only_tenant_of(payload: dict) -> Tenant | None:
+    """The Forge-only tenant of the site a verified Connect install (of a client key the app
+    does not know) comes from. The install's body is not signed, so a Forge tenant is taken
+    over only when both its installation (or cloud) id and its site URL are the body's."""
     site_url = payload["baseUrl"].rstrip("/")
     tenant = find_site(
         installation_id=payload.get("installationId"),

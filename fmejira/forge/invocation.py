@@ -16,10 +16,10 @@ from urllib.parse import urlsplit
 import jwt
 from flask import current_app, request
 
+from fmejira.context import FORGE_ISSUER
 from fmejira.errors import Unauthenticated
 from fmejira.forge.keys import forge_keys
 
-ISSUER = "forge/invocation-token"
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "app"]
 INSTALLATION_ID = re.compile(r"^ari:cloud:ecosystem::installation/[A-Za-z0-9-]{1,64}$")
 CLOUD_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
@@ -80,7 +80,7 @@ def _verified_claims(token: str, app_id: str) -> dict:
             key,
             algorithms=["RS256"],
             audience=app_id,
-            issuer=ISSUER,
+            issuer=FORGE_ISSUER,
             leeway=current_app.config["JWT_LEEWAY_SECONDS"],
             options={"require": REQUIRED_CLAIMS},
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from fmejira.jira.client import SERVICE
+from fmejira.models.tenant import as_utc
 from fmejira.outbound import Unavailable
 
 # a token this close to its end could expire in flight
@@ -18,11 +19,7 @@ EXPIRY_MARGIN = timedelta(seconds=60)
 
 
 def _is_live(expires_at: datetime | None) -> bool:
-    if expires_at is None:
-        return False
-    if expires_at.tzinfo is None:  # SQLite drops the zone; the app stores UTC
-        expires_at = expires_at.replace(tzinfo=UTC)
-    return expires_at - EXPIRY_MARGIN > datetime.now(UTC)
+    return expires_at is not None and as_utc(expires_at) - EXPIRY_MARGIN > datetime.now(UTC)
 
 
 def has_live_token(tenant) -> bool:

@@ -22,6 +22,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored time with its zone: SQLite returns the app's UTC times without one."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
 class TenantState(enum.StrEnum):
     INSTALLED = "installed"
     UNINSTALLED = "uninstalled"

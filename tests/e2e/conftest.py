@@ -11,15 +11,14 @@ throws, logs an error, or requests anything but the app and all.js.
 import json
 import os
 import shutil
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from werkzeug.serving import make_server
 
 from fmejira.extensions import db
+from tests.fakes import LocalServer
 from tests.forge.fixtures import forge_app, forge_jira, forge_site, keys  # noqa: F401
 from tests.pages.fixtures import connect_flags, fme_flags  # noqa: F401  (fixtures)
 from tests.pages.helpers import signed
@@ -54,14 +53,9 @@ def browser():
 
 @pytest.fixture
 def app_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    server = LocalServer(app, "live-app", poll_interval=0.05)
+    yield server.origin
+    server.stop()
 
 
 class Browsing:

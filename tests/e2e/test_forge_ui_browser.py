@@ -44,24 +44,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def app_server(forge_site):
-    """The live app, started after the Forge site exists (its fixture uses the test client)."""
-    import threading
-
-    from flask import current_app
-    from werkzeug.serving import make_server
-
-    db.session.commit()
-    server = make_server("127.0.0.1", 0, current_app._get_current_object(), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-
-
 def _serve(resource: str, app_server: str):
     def handle(route):
         path = route.request.url.removeprefix(UI_ORIGIN)
@@ -102,7 +84,7 @@ ISSUE = {"type": "jira:issueContext", "issue": {"key": "ABC-1", "id": "10001"}}
 
 
 def test_the_issue_panel_connects_and_disconnects_a_flag(
-    browser, app_server, keys, forge_jira, forge_site, fake_fme
+    forge_site, browser, app_server, keys, forge_jira, fake_fme
 ):
     from fmejira.sync import refresh
 
@@ -137,7 +119,7 @@ def test_the_issue_panel_connects_and_disconnects_a_flag(
 
 
 def test_the_admin_page_shows_the_configuration_to_an_admin_only(
-    browser, app_server, keys, forge_jira, forge_site
+    forge_site, browser, app_server, keys, forge_jira
 ):
     forge_jira.admin_account_ids.add("account-admin")
     page, problems = open_module(

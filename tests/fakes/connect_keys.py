@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from fmejira.connect.qsh import query_string_hash
+from tests.fakes import LocalServer
 
 
 class FakeKeyServer:
@@ -25,11 +24,8 @@ class FakeKeyServer:
         self.requests: list[str] = []
         self.status_override: int | None = None
         self.delay = 0.0
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
+        self._http = LocalServer(self._wsgi, "fake-connect-keys")
+        self.url = self._http.origin
 
     @staticmethod
     def public_pem(private_key) -> bytes:
@@ -50,8 +46,7 @@ class FakeKeyServer:
         return response(environ, start_response)
 
     def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
+        self._http.stop()
 
 
 def install_token(

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from requests.structures import CaseInsensitiveDict
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.fakes import LocalServer
 
 PREFIX = "/internal/api/v2"
 DEFINITIONS_PAGE_LIMIT = 50
@@ -108,12 +109,8 @@ class FakeFme:
         self._faults: deque[_Fault | None] = deque()  # None: cut the answer short
         self._delays: deque[float] = deque()
         self._lock = threading.RLock()
-        self._server = make_server("127.0.0.1", 0, self._wsgi_app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}{PREFIX}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
+        self._http = LocalServer(self._wsgi_app, "fake-fme")
+        self.url = self._http.origin + PREFIX
 
     def __enter__(self) -> FakeFme:
         return self
@@ -122,9 +119,7 @@ class FakeFme:
         self.stop()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._http.stop()
 
     # State
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.fakes import LocalServer
 
 APP_ID = "ari:cloud:ecosystem::app/6f1f6d2e-0000-4000-8000-000000000001"
 INSTALLATION_ID = "ari:cloud:ecosystem::installation/0a3a7799-0000-4000-8000-00000000000a"
@@ -28,11 +28,8 @@ class FakeForgeKeys:
         self.fetches = 0
         self.status_override: int | None = None
         self.delay = 0.0
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}/.well-known/jwks.json"
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
+        self._http = LocalServer(self._wsgi, "fake-forge-keys")
+        self.url = self._http.origin + "/.well-known/jwks.json"
 
     def add_key(self) -> tuple[str, rsa.RSAPrivateKey]:
         kid, key = str(uuid.uuid4()), rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -58,8 +55,7 @@ class FakeForgeKeys:
         return response(environ, start_response)
 
     def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
+        self._http.stop()
 
 
 def invocation_claims(

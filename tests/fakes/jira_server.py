@@ -28,8 +28,9 @@ import jwt
 from jsonschema import Draft202012Validator, FormatChecker
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.fakes import LocalServer
 
 BULK_SCHEMA_PATH = Path(__file__).parent.parent / "data" / "jira-featureflags-bulk.schema.json"
 
@@ -199,20 +200,11 @@ class FakeJira:
                 ),
             ]
         )
-        self._server = make_server("127.0.0.1", 0, self._wsgi_app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}{self.context_path}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.02},  # how long stop() waits for the loop to notice
-            name="fake-jira",
-            daemon=True,
-        )
-        self._thread.start()
+        self._http = LocalServer(self._wsgi_app, "fake-jira")
+        self.url = self._http.origin + self.context_path
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        self._http.stop()
 
     # Test controls
 

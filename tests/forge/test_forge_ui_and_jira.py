@@ -13,7 +13,7 @@ from fmejira.models import Link
 from fmejira.outbound import Unavailable
 from fmejira.platform import jira_for
 from tests.conftest import run_tasks
-from tests.fakes.forge import CLOUD_ID, invocation_claims
+from tests.fakes.forge import invocation_claims
 from tests.forge.fixtures import forge_headers
 
 
@@ -112,4 +112,5 @@ def test_the_admin_page_asks_jira_with_the_system_token(client, keys, forge_jira
     other = invocation_claims(forge_jira.url, module_type="jira:adminPage", principal="account-x")
     response = client.delete("/jira/api/configuration", headers=forge_headers(keys, other))
     assert response.status_code == 403
-    assert CLOUD_ID in forge_jira.url
+    checks = [r for r in forge_jira.requests if r.path == "/rest/api/3/permissions/check"]
+    assert [r.status for r in checks] == [200, 200]  # each person asked about, with the token
