@@ -84,7 +84,7 @@ def token_from_request() -> str:
     """The token from the ``jwt`` query parameter or ``Authorization: JWT``, never both."""
     header = request.headers.get("Authorization", "")
     from_header = header[4:].strip() if header[:4].upper() == "JWT " else None
-    from_query = request.args.get("jwt")
+    from_query = request.args.get("jwt") if request.query_string else None
     if from_header and from_query:
         raise Unauthenticated("Send the token in the query or the Authorization header, not both.")
     token = from_header or from_query

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hmac
 import json
 import math
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]*={0,2}")
 _HS256_HEADER = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
@@ -49,7 +51,7 @@ class CompactToken:
     """A token's parts, decoded but not yet verified: only ``header`` and the issuer in
     ``claims`` may be read before :func:`verify_hs256` (to choose the key)."""
 
-    header: dict
+    header: Mapping
     claims: dict
     signing_input: bytes
     signature: bytes
@@ -65,31 +67,44 @@ def parse(token: str) -> CompactToken:
         raise MalformedToken("a JWT has three segments")
     header, claims, signature = parts
     return CompactToken(
-        header=_json_object(_base64url(header)),
+        header=_header(header),
         claims=_json_object(_base64url(claims)),
-        signing_input=f"{header}.{claims}".encode("ascii"),
+        signing_input=token[: len(header) + 1 + len(claims)].encode("ascii"),
         signature=_base64url(signature),
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _header(segment: str) -> Mapping:
+    """A header segment decoded, read-only: tokens carry one of a few, so they are remembered."""
+    return MappingProxyType(_json_object(_base64url(segment)))
+
+
+# The last character of a canonical segment whose length leaves 2 or 3 characters over: only
+# these leave the spare bits zero (2 over: 4 spare bits; 3 over: 2).
+_LAST_OF_2 = frozenset("AQgw")
+_LAST_OF_3 = frozenset("AEIMQUYcgkosw048")
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 
 
 def _base64url(segment: str) -> bytes:
     if not _SEGMENT.fullmatch(segment):
         raise MalformedToken("a JWT segment is base64url")
     stripped = segment.rstrip("=")
-    if (stripped != segment and len(segment) % 4) or len(stripped) % 4 == 1:
+    over = len(stripped) % 4
+    if (stripped != segment and len(segment) % 4) or over == 1:
         raise MalformedToken("a JWT segment has a wrong length or padding")
-    try:
-        raw = base64.urlsafe_b64decode(stripped + "=" * (-len(stripped) % 4))
-    except binascii.Error as exc:
-        raise MalformedToken("a JWT segment is base64url") from exc
-    if base64.urlsafe_b64encode(raw).rstrip(b"=") != stripped.encode("ascii"):
+    if (over == 2 and stripped[-1] not in _LAST_OF_2) or (
+        over == 3 and stripped[-1] not in _LAST_OF_3
+    ):
         raise MalformedToken("a JWT segment is not canonical base64url")
-    return raw
+    standard = stripped.encode("ascii").translate(_TO_STANDARD) + b"=="[: -over % 4]
+    return binascii.a2b_base64(standard)  # the alphabet was checked: nothing is skipped
 
 
 def _json_object(raw: bytes) -> dict:
     try:
-        value = json.loads(raw)
+        value = json.loads(raw.decode("utf-8"))  # RFC 7519: UTF-8 (PyJWT also guesses UTF-16)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise MalformedToken("a JWT segment is JSON") from exc
     if not isinstance(value, dict):

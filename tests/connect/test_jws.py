@@ -223,3 +223,39 @@ def test_a_signed_token_verifies_and_names_its_algorithm():
     assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT"}
     assert ours(token) == pyjwt(token) == _claims()
     assert ours(token, secret="another secret") is None
+
+
+def _canonical(segment: str) -> bytes | None:
+    """The reference rule: a segment decodes, and encoding what it decodes to gives it back."""
+    stripped = segment.rstrip("=")
+    try:
+        raw = base64.urlsafe_b64decode(stripped + "=" * (-len(stripped) % 4))
+    except ValueError:
+        return None
+    return raw if _b64(raw) == stripped else None
+
+
+@pytest.mark.parametrize("prefix", ["", "eyJh", "eyJhbG"])
+@pytest.mark.parametrize("padded", [False, True])
+def test_a_segment_is_decoded_exactly_when_it_is_canonical(prefix, padded):
+    """Every last character after every remainder: the spare-bit tables against re-encoding."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    for body in (prefix + a + b for a in "Ae_" for b in ["", "w", "w8"]):
+        for last in alphabet:
+            segment = body + last
+            if padded:
+                segment += "=" * (-len(segment) % 4)
+            expected = _canonical(segment) if len(segment.rstrip("=")) % 4 != 1 else None
+            try:
+                got = jws._base64url(segment)
+            except jws.MalformedToken:
+                got = None
+            assert got == expected, segment
+
+
+def test_a_header_is_read_only_and_decoded_once_per_shape():
+    token = jws.parse(_sign({"alg": "HS256", "typ": "JWT"}, _claims()))
+    again = jws.parse(_sign({"alg": "HS256", "typ": "JWT"}, _claims(sub="other")))
+    assert again.header is token.header
+    with pytest.raises(TypeError):
+        token.header["alg"] = "none"
