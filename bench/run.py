@@ -8,12 +8,14 @@ and (unless FMEJIRA_SECRET_KEY is set) the key file in ``<requests>/instance``. 
 server, the floor (``bench/floor.py``, a bare Flask JSON endpoint served the same way) and the
 app run side by side, each with 2 workers on 127.0.0.1; ``wrk`` drives one of them at a time
 (32 connections, ``--duration`` seconds, after a warm-up) with a different valid token per
-request (``bench/rotate.lua``). Each of ``--rounds`` rounds measures every server's floor and
-then its hot paths; a path's ratio is the median of its ratios to its floor of the same round,
-and servers are compared by their throughput in the same round: on a machine whose speed
-drifts within minutes, figures taken minutes apart say little about each other. Before the app
-runs, every flag state is marked as just read (what the periodic refresh keeps true in
-production), so the glance does not queue refreshes. Then the RSS of a queue consumer.
+request (``bench/rotate.lua``). Each of ``--rounds`` rounds measures every server's floor
+(``GET /floor``, wrk's own request) and then, for each hot path, the floor driven with that
+path's request file and the path itself; a path's ratio is the median of its ratios to the
+floor that took the same requests in the same round (``plain``: to ``GET /floor``), and
+servers are compared by their throughput in the same round: on a machine whose speed drifts
+within minutes, figures taken minutes apart say little about each other. Before the app runs,
+every flag state is marked as just read (what the periodic refresh keeps true in production),
+so the glance does not queue refreshes. Then the RSS of a queue consumer.
 
 The machine is shared: before each measurement the runner waits (up to ``--quiet-timeout``)
 until other processes use less than ``--quiet-cpu`` of a core, and it reports the CPU other
@@ -50,6 +52,17 @@ PATHS = {
     "fme_issues": "FME side     GET /api/v1/flags/{ws}/{flag}/issues",
 }
 FLOOR = "floor"
+
+
+def floor_for(path: str) -> str:
+    """The name of the floor measured with ``path``'s requests."""
+    return f"{FLOOR}:{path}"
+
+
+def is_floor(path: str) -> bool:
+    return path == FLOOR or path.startswith(FLOOR + ":")
+
+
 TARGET_RATIO = 0.60  # glance data call vs the floor's throughput
 TARGET_P99_MS = 25.0
 TARGET_RSS_MB = 150.0
@@ -73,13 +86,15 @@ class Result:
 
 @dataclass
 class Summary:
-    """One path over all rounds: medians, the worst p99, and the median of its per-round
-    ratios to the floor."""
+    """One path over all rounds: medians, the worst p99, and the medians of its per-round
+    ratios to the floor that took the same requests (``ratio``) and to ``GET /floor``
+    (``plain_ratio``)."""
 
     server: str
     path: str
     rps: float
     ratio: float
+    plain_ratio: float
     p50_ms: float
     p99_ms: float
     worst_p99_ms: float
@@ -89,7 +104,7 @@ class Summary:
 
     @classmethod
     def of(cls, results: list[Result]) -> list[Summary]:
-        floors = {(r.server, r.round): r.rps for r in results if r.path == FLOOR}
+        floors = {(r.server, r.path, r.round): r.rps for r in results if is_floor(r.path)}
         groups: dict[tuple[str, str], list[Result]] = {}
         for r in results:
             groups.setdefault((r.server, r.path), []).append(r)
@@ -98,7 +113,8 @@ class Summary:
                 server,
                 path,
                 rps=statistics.median(r.rps for r in mine),
-                ratio=statistics.median(r.rps / floors[server, r.round] for r in mine),
+                ratio=statistics.median(r.rps / _matched_floor(floors, r) for r in mine),
+                plain_ratio=statistics.median(r.rps / floors[server, FLOOR, r.round] for r in mine),
                 p50_ms=statistics.median(r.p50_ms for r in mine),
                 p99_ms=statistics.median(r.p99_ms for r in mine),
                 worst_p99_ms=max(r.p99_ms for r in mine),
@@ -108,6 +124,13 @@ class Summary:
             )
             for (server, path), mine in groups.items()
         ]
+
+
+def _matched_floor(floors: dict, r: Result) -> float:
+    """The floor ``r`` is compared with: the one that took its requests (itself, for a floor)."""
+    if is_floor(r.path):
+        return floors[r.server, r.path, r.round]
+    return floors.get((r.server, floor_for(r.path), r.round), floors[r.server, FLOOR, r.round])
 
 
 # -- the machine ---------------------------------------------------------------------------------
@@ -311,12 +334,13 @@ def warm(port: int, requests_file: Path) -> None:
 def measure(
     kind: str, path: str, port: int, group: int, files: Path, args: argparse.Namespace
 ) -> Result:
-    requests_file = None if path == FLOOR else files / f"{path}.tsv"
+    own = path.partition(":")[2] if is_floor(path) else path
+    requests_file = files / f"{own}.tsv" if own else None
     wait_quiet(args.quiet_cpu, args.quiet_timeout)
     warmed = wrk(port, requests_file, args.warmup, args.connections)
     # then until each worker's near copy has seen (nearly) every request: in one wrk run, for
     # every run starts its rotation at the top of the file again
-    if requests_file is not None and not args.cold:
+    if not is_floor(path) and not args.cold:
         lines = sum(1 for _ in requests_file.open())
         short = args.warm_passes * lines - warmed["requests"]
         if short > 0:
@@ -397,17 +421,13 @@ def run_servers(files: Path, env: dict, args) -> tuple[list[Result], dict[str, f
         results = []
         for round_ in range(args.rounds):
             for kind in args.servers:
-                for path in [FLOOR, *args.paths]:
-                    process, port = servers[kind, FLOOR if path == FLOOR else "app"]
+                # each path right after its floor: a drift in speed touches both alike
+                for path in [FLOOR, *(p for own in args.paths for p in (floor_for(own), own))]:
+                    process, port = servers[kind, FLOOR if is_floor(path) else "app"]
                     result = measure(kind, path, port, process.pid, files, args)
                     result.round = round_
                     results.append(result)
-                    floor = next(
-                        r.rps
-                        for r in results
-                        if r.server == kind and r.path == FLOOR and r.round == round_
-                    )
-                    print(_row(result, floor), flush=True)
+                    print(_row(result, results), flush=True)
         rss = {
             f"{kind} web worker": max(
                 (rss_mb(pid) for pid in worker_pids(servers[kind, "app"][0].pid)), default=0.0
@@ -439,28 +459,34 @@ def queue_consumer_rss(env: dict, seconds: float = 8.0) -> float:
 
 # -- report --------------------------------------------------------------------------------------
 
-HEADER = f"{'server':<9}{'round':>5}  {'path':<52}{'req/s':>8}{'ratio':>7}{'p50 ms':>8}"
-HEADER += f"{'p99 ms':>8}{'errors':>7}{'other':>7}{'steal':>7}"
-SUMMARY = f"{'server':<9}{'path':<52}{'req/s':>8}{'ratio':>7}{'p50 ms':>8}{'p99 ms':>8}"
-SUMMARY += f"{'worst':>7}{'errors':>7}"
+HEADER = f"{'server':<9}{'round':>5}  {'path':<52}{'req/s':>8}{'ratio':>7}{'plain':>7}"
+HEADER += f"{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}{'other':>7}{'steal':>7}"
+SUMMARY = f"{'server':<9}{'path':<52}{'req/s':>8}{'ratio':>7}{'plain':>7}{'p50 ms':>8}"
+SUMMARY += f"{'p99 ms':>8}{'worst':>7}{'errors':>7}"
 
 
 def _label(path: str) -> str:
-    return "floor        bare Flask JSON endpoint" if path == FLOOR else PATHS[path]
+    if path == FLOOR:
+        return "floor        bare Flask JSON endpoint"
+    if is_floor(path):
+        return f"floor        with the {path.partition(':')[2]} requests"
+    return PATHS[path]
 
 
-def _row(r: Result, floor_rps: float) -> str:
+def _row(r: Result, results: list[Result]) -> str:
+    floors = {(f.server, f.path, f.round): f.rps for f in results if is_floor(f.path)}
+    ratio, plain = r.rps / _matched_floor(floors, r), r.rps / floors[r.server, FLOOR, r.round]
     return (
-        f"{r.server:<9}{r.round + 1:>5}  {_label(r.path):<52}{r.rps:>8.0f}"
-        f"{r.rps / floor_rps:>7.2f}{r.p50_ms:>8.1f}{r.p99_ms:>8.1f}{r.errors:>7}{r.other_cpu:>7.2f}"
+        f"{r.server:<9}{r.round + 1:>5}  {_label(r.path):<52}{r.rps:>8.0f}{ratio:>7.2f}"
+        f"{plain:>7.2f}{r.p50_ms:>8.1f}{r.p99_ms:>8.1f}{r.errors:>7}{r.other_cpu:>7.2f}"
         f"{r.steal:>7.2f}"
     )
 
 
 def _summary_row(s: Summary) -> str:
     return (
-        f"{s.server:<9}{_label(s.path):<52}{s.rps:>8.0f}{s.ratio:>7.2f}{s.p50_ms:>8.1f}"
-        f"{s.p99_ms:>8.1f}{s.worst_p99_ms:>7.1f}{s.errors:>7}"
+        f"{s.server:<9}{_label(s.path):<52}{s.rps:>8.0f}{s.ratio:>7.2f}{s.plain_ratio:>7.2f}"
+        f"{s.p50_ms:>8.1f}{s.p99_ms:>8.1f}{s.worst_p99_ms:>7.1f}{s.errors:>7}"
     )
 
 
@@ -493,7 +519,7 @@ def targets(summaries: list[Summary], rss: dict[str, float]) -> list[str]:
             missed.append(
                 f"{s.server}: glance data at {s.ratio:.0%} of the floor (target {TARGET_RATIO:.0%})"
             )
-        if s.path != FLOOR and s.p99_ms > TARGET_P99_MS:
+        if not is_floor(s.path) and s.p99_ms > TARGET_P99_MS:
             missed.append(f"{s.server}: {s.path} p99 {s.p99_ms:.1f} ms (target {TARGET_P99_MS})")
     missed += [
         f"{who} RSS {mb:.0f} MB (target {TARGET_RSS_MB:.0f})"
