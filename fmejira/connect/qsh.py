@@ -39,9 +39,12 @@ def canonical_query(params: Iterable[tuple[str, str]]) -> str:
         if key == "jwt":
             continue
         grouped.setdefault(key, []).append(value or "")
-    return "&".join(
-        f"{_enc(key)}={','.join(sorted(_enc(v) for v in grouped[key]))}" for key in sorted(grouped)
-    )
+    return "&".join(f"{_enc(key)}={_enc_values(grouped[key])}" for key in sorted(grouped))
+
+
+def _enc_values(values: list[str]) -> str:
+    # a key mostly comes once: no sorting then
+    return _enc(values[0]) if len(values) == 1 else ",".join(sorted(map(_enc, values)))
 
 
 def canonical_request(
