@@ -68,4 +68,4 @@ def test_the_feature_flag_provider(manifest):
     assert provider["name"]["value"] == "Harness FME"
     assert "{issue.key}" in provider["actions"]["createFlag"]["urlTemplate"]
     scopes = set(manifest["permissions"]["scopes"])
-    assert {"write:feature-flag:jira", "delete:feature-flag:jira"} <= scopes
+    assert {"write:feature-flag-info:jira", "delete:feature-flag-info:jira"} <= scopes
