@@ -63,6 +63,11 @@ def is_floor(path: str) -> bool:
     return path == FLOOR or path.startswith(FLOOR + ":")
 
 
+def requests_of(path: str) -> str | None:
+    """The hot path whose request file a measurement sends (None: wrk's own ``GET /floor``)."""
+    return (path.partition(":")[2] or None) if is_floor(path) else path
+
+
 TARGET_RATIO = 0.60  # glance data call vs the floor's throughput
 TARGET_P99_MS = 25.0
 TARGET_RSS_MB = 150.0
@@ -104,7 +109,7 @@ class Summary:
 
     @classmethod
     def of(cls, results: list[Result]) -> list[Summary]:
-        floors = {(r.server, r.path, r.round): r.rps for r in results if is_floor(r.path)}
+        floors = _floors(results)
         groups: dict[tuple[str, str], list[Result]] = {}
         for r in results:
             groups.setdefault((r.server, r.path), []).append(r)
@@ -126,11 +131,15 @@ class Summary:
         ]
 
 
+def _floors(results: list[Result]) -> dict[tuple[str, str, int], float]:
+    """Every floor's throughput by (server, floor, round)."""
+    return {(r.server, r.path, r.round): r.rps for r in results if is_floor(r.path)}
+
+
 def _matched_floor(floors: dict, r: Result) -> float:
-    """The floor ``r`` is compared with: the one that took its requests (itself, for a floor)."""
-    if is_floor(r.path):
-        return floors[r.server, r.path, r.round]
-    return floors.get((r.server, floor_for(r.path), r.round), floors[r.server, FLOOR, r.round])
+    """The floor ``r`` is compared with: the one that took its requests (itself, for a floor;
+    the runner measures each path's floor before the path)."""
+    return floors[r.server, r.path if is_floor(r.path) else floor_for(r.path), r.round]
 
 
 # -- the machine ---------------------------------------------------------------------------------
@@ -334,7 +343,7 @@ def warm(port: int, requests_file: Path) -> None:
 def measure(
     kind: str, path: str, port: int, group: int, files: Path, args: argparse.Namespace
 ) -> Result:
-    own = path.partition(":")[2] if is_floor(path) else path
+    own = requests_of(path)
     requests_file = files / f"{own}.tsv" if own else None
     wait_quiet(args.quiet_cpu, args.quiet_timeout)
     warmed = wrk(port, requests_file, args.warmup, args.connections)
@@ -469,12 +478,12 @@ def _label(path: str) -> str:
     if path == FLOOR:
         return "floor        bare Flask JSON endpoint"
     if is_floor(path):
-        return f"floor        with the {path.partition(':')[2]} requests"
+        return f"floor        with the {requests_of(path)} requests"
     return PATHS[path]
 
 
 def _row(r: Result, results: list[Result]) -> str:
-    floors = {(f.server, f.path, f.round): f.rps for f in results if is_floor(f.path)}
+    floors = _floors(results)
     ratio, plain = r.rps / _matched_floor(floors, r), r.rps / floors[r.server, FLOOR, r.round]
     return (
         f"{r.server:<9}{r.round + 1:>5}  {_label(r.path):<52}{r.rps:>8.0f}{ratio:>7.2f}"
