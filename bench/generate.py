@@ -384,7 +384,7 @@ def main(argv=None) -> None:
     os.environ.setdefault("FMEJIRA_INSTANCE_PATH", str(args.out.resolve() / "instance"))
     app = create_app()
     with app.app_context():
-        from flask_migrate import downgrade, upgrade
+        from fmejira.schema import downgrade, upgrade
 
         started = time.monotonic()
         with _quiet():

@@ -55,7 +55,7 @@ def environment(workdir: str, fme: FakeFme) -> dict:
 
 def build(args, env: dict, fme: FakeFme, jira: FakeJira, workdir: str):
     """Migrate, install a tenant, configure FME, and link flags to issues in the store."""
-    from flask_migrate import upgrade
+    from fmejira.schema import upgrade
 
     os.environ.update(env)
     app = create_app()

@@ -10,10 +10,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from fmejira import crypto, settings
 from fmejira.errors import register_error_handlers
-from fmejira.extensions import api, db, migrate
+from fmejira.extensions import api, db
 from fmejira.fme_api.rate_limit import init_rate_limit
 from fmejira.hot_cache import init_hot_cache, track_changes
 from fmejira.queue import init_queue
+from fmejira.schema import init_migration_commands
 
 
 def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -41,7 +42,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     db.init_app(app)
     init_hot_cache(app)
     track_changes(db.session)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+    init_migration_commands(app)
     register_error_handlers(app)
     _init_api(app)
     init_queue(app)

@@ -8,10 +8,9 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup, ScriptInfo
-from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
-from fmejira import crypto
+from fmejira import crypto, schema
 from fmejira.extensions import db
 
 fmejira_cli = AppGroup("fmejira", help="Operate Harness FME for Jira.")
@@ -99,7 +98,7 @@ def status() -> None:
 @click.option("--port", default=5000, show_default=True)
 def serve(host: str, port: int) -> None:
     """Run everything on one machine: migrate the schema, start a queue consumer, serve."""
-    upgrade()
+    schema.upgrade()
     import_path = click.get_current_context().find_object(ScriptInfo).app_import_path or "app"
     consumer = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
         [sys.executable, "-m", "flask", "--app", import_path, "fmejira", "worker"]

@@ -1,7 +1,6 @@
 """Flask extensions, created unbound here and bound to the app in the factory."""
 
 import sqlalchemy as sa
-from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
@@ -23,7 +22,6 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 
 
 @sa.event.listens_for(sa.Engine, "connect")

@@ -8,7 +8,6 @@ import os
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
-from flask_migrate import upgrade
 
 from fmejira import create_app
 from fmejira.extensions import db
@@ -18,6 +17,7 @@ from fmejira.jira_api.links import clear_refresh_cache
 from fmejira.jira_api.permissions import clear_cache as clear_admin_cache
 from fmejira.outbound import RetryPolicy
 from fmejira.queue import huey
+from fmejira.schema import upgrade
 from tests.fakes.connect_keys import FakeKeyServer
 from tests.fakes.fme_server import FakeFme
 from tests.fakes.jira_server import FakeJira

@@ -5,11 +5,11 @@ import logging
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
-from flask_migrate import upgrade
 
 from fmejira import create_app, crypto
 from fmejira.extensions import db
 from fmejira.models import Tenant
+from fmejira.schema import upgrade
 from tests.conftest import _settings
 from tests.support import make_tenant
 

@@ -8,13 +8,13 @@ import time
 from pathlib import Path
 
 import pytest
-from flask_migrate import upgrade
 
 from fmejira import create_app
 from fmejira.domain import configuration, links
 from fmejira.extensions import db
 from fmejira.models import LinkSource
 from fmejira.queue import QUEUE_FILE_NAME, huey
+from fmejira.schema import upgrade
 from tests.conftest import BASE_URL, FME_KEY, SECRET_KEY, _settings
 from tests.fakes.fme_server import FakeFme
 from tests.fakes.jira_server import FakeJira
