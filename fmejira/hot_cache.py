@@ -57,11 +57,15 @@ class Snapshot(NamedTuple):
     values: list[bytes | None]
 
 
-# What an entry of the near copy costs beside its value's bytes (its key, tuples, expiry, its
-# slot in the LRU), measured with tracemalloc; tests/test_hot_cache.py holds the copy to its
-# budget.
-ENTRY_OVERHEAD = 450
+# What an entry of the near copy costs beside its value's bytes (its key tuple and name, its
+# tuple and expiry, its slot in the LRU; the site's key string is kept once a site), measured
+# with tracemalloc; tests/test_hot_cache.py holds the copy to its budget.
+ENTRY_OVERHEAD = 350
 GENERATION = ""  # the entry name under which a site's generation is kept (names are never empty)
+
+
+def _entry_size(key: tuple[str, str], item: tuple) -> int:
+    return len(key[1]) + len(item[1]) + ENTRY_OVERHEAD
 
 
 class _EntryLru:
@@ -81,19 +85,16 @@ class _EntryLru:
         return item
 
     def put(self, key: tuple[str, str], item: tuple[bytes, bytes, float]) -> None:
-        held = self._items.pop(key, None)
-        if held is not None:
-            self.size -= len(held[1]) + ENTRY_OVERHEAD
+        self.pop(key)
         self._items[key] = item
-        self.size += len(item[1]) + ENTRY_OVERHEAD
+        self.size += _entry_size(key, item)
         while self.size > self.max_bytes:
-            _, evicted = self._items.popitem(last=False)
-            self.size -= len(evicted[1]) + ENTRY_OVERHEAD
+            self.size -= _entry_size(*self._items.popitem(last=False))
 
     def pop(self, key: tuple[str, str]) -> None:
         held = self._items.pop(key, None)
         if held is not None:
-            self.size -= len(held[1]) + ENTRY_OVERHEAD
+            self.size -= _entry_size(key, held)
 
     def clear(self) -> None:
         self._items.clear()
@@ -244,12 +245,16 @@ class NearCopy:
         with self._lock:
             if not self._live or self._epoch != epoch:
                 return
-            # one object for the site's generation, however many entries it has
+            # one object for the site's generation and one for its key, however many entries
+            # it has: the generation's entry holds both
             held = self._entries.get((client_key, GENERATION))
             if held is not None and held[0] == generation:
-                generation = held[0]
+                generation, client_key = held[0], held[1]
             else:
-                self._entries.put((client_key, GENERATION), (generation, b"", float("inf")))
+                if held is not None:
+                    client_key = held[1]
+                item = (generation, client_key, float("inf"))
+                self._entries.put((client_key, GENERATION), item)
             for name, value, milliseconds in entries:
                 if value is not None and milliseconds > 0:
                     item = (generation, value, now + milliseconds / 1000)

@@ -527,3 +527,35 @@ def test_commits_bump_only_the_sites_they_changed(linked, cache):
     db.session.commit()
     assert cache.read(linked.client_key).generation != before[linked.client_key]
     assert cache.read(other.client_key).generation == before[other.client_key]
+
+
+def _filled(budget: int, sites: list[str], per_site: int) -> NearCopy:
+    near = NearCopy(redis.Redis.from_url(REDIS_URL), budget)
+    near._go_live()
+    for client_key in sites:
+        for i in range(per_site):
+            near.put(near.epoch(), client_key, b"7", [(f"flags:HTB-{i}", b"x" * 1000, 60_000)])
+    return near
+
+
+def test_the_near_copy_lets_the_least_recently_read_entries_go_first():
+    near = _filled(30_000, ["site-a", "site-b"], per_site=10)  # 13.5 KB a site
+    assert near.get("site-a", ("flags:HTB-0",)) is not None  # read: the others are older
+    for i in range(10):
+        near.put(near.epoch(), "site-c", b"7", [(f"flags:HTB-{i}", b"x" * 1000, 60_000)])
+    assert near.get("site-a", ("flags:HTB-0",)) is not None
+    assert near.get("site-a", ("flags:HTB-1",)) is None
+    assert near.get("site-c", ("flags:HTB-9",)) is not None
+
+
+def test_the_near_copy_keeps_a_site_s_key_once():
+    near = _filled(2**20, ["".join(["site-", "a"]) for _ in range(5)], per_site=2)
+    keys = [client_key for client_key, _ in near._entries._items]
+    assert len(keys) == 3 and all(key is keys[0] for key in keys)  # the generation and 2 entries
+
+
+def test_a_newer_generation_makes_what_the_copy_held_of_the_site_stale():
+    near = _filled(2**20, ["site-a"], per_site=2)
+    near.put(near.epoch(), "site-a", b"8", [("flags:HTB-0", b"new", 60_000)])
+    assert near.get("site-a", ("flags:HTB-0",)) == (b"8", [b"new"])
+    assert near.get("site-a", ("flags:HTB-1",)) is None  # read under generation 7
