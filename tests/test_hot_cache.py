@@ -261,6 +261,15 @@ def test_a_repeated_fme_side_list_sends_no_sql(client, linked):
     assert cached.get_data() == answers[0].get_data()
 
 
+def test_a_cached_fme_side_list_is_packed_and_proves_only_its_own_key(client, linked, cache):
+    bearer = {"Authorization": f"Bearer {FME_KEY}"}
+    answer = [client.get(FME_LIST, headers=bearer) for _ in range(2)][-1]
+    [stored] = [k for k in cache.client.scan_iter(match=f"{PREFIX}e:*issues:*")]
+    assert zlib.decompress(cache.client.get(stored).partition(b"|")[2]) == answer.get_data()
+    other = client.get(FME_LIST, headers={"Authorization": "Bearer not-the-site-s-key-0123456"})
+    assert other.status_code == 401
+
+
 # -- what a change makes wrong is never served ---------------------------------------------------
 
 
