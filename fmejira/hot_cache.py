@@ -76,15 +76,16 @@ class _EntryLru:
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
         self.size = 0
-        self._items: OrderedDict[tuple[str, str], tuple[bytes, bytes, float]] = OrderedDict()
+        # (generation, value, expiry); the generation's own entry holds the site's key as its value
+        self._items: OrderedDict[tuple[str, str], tuple[bytes, bytes | str, float]] = OrderedDict()
 
-    def get(self, key: tuple[str, str]) -> tuple[bytes, bytes, float] | None:
+    def get(self, key: tuple[str, str]) -> tuple[bytes, bytes | str, float] | None:
         item = self._items.get(key)
         if item is not None:
             self._items.move_to_end(key)
         return item
 
-    def put(self, key: tuple[str, str], item: tuple[bytes, bytes, float]) -> None:
+    def put(self, key: tuple[str, str], item: tuple[bytes, bytes | str, float]) -> None:
         self.pop(key)
         self._items[key] = item
         self.size += _entry_size(key, item)
@@ -248,13 +249,12 @@ class NearCopy:
             # one object for the site's generation and one for its key, however many entries
             # it has: the generation's entry holds both
             held = self._entries.get((client_key, GENERATION))
+            if held is not None:
+                client_key = held[1]
             if held is not None and held[0] == generation:
-                generation, client_key = held[0], held[1]
+                generation = held[0]
             else:
-                if held is not None:
-                    client_key = held[1]
-                item = (generation, client_key, float("inf"))
-                self._entries.put((client_key, GENERATION), item)
+                self._entries.put((client_key, GENERATION), (generation, client_key, float("inf")))
             for name, value, milliseconds in entries:
                 if value is not None and milliseconds > 0:
                     item = (generation, value, now + milliseconds / 1000)

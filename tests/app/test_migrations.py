@@ -49,6 +49,7 @@ def test_migrating_in_the_app_keeps_its_logging(app, caplog):
 
 def test_the_flask_db_commands_are_flask_migrate_s(app):
     """Bound when a command line asks for them, with the group's own options."""
+    assert "migrate" not in app.extensions
     result = app.test_cli_runner().invoke(args=["db", "--directory", schema.DIRECTORY, "heads"])
     assert result.exit_code == 0, result.output  # Alembic prints to the real stdout
     assert "migrate" in app.extensions
