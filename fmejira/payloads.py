@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import json, request
 from marshmallow import Schema, ValidationError
 
 from fmejira.errors import ApiError, describe_messages
@@ -14,9 +14,10 @@ def load_body(schema: Schema) -> dict:
         raise ApiError(
             "Send the body as application/json.", code="unsupported_media_type", status=415
         )
-    body = request.get_json(silent=True)
-    if body is None:
-        raise ApiError("The body is not valid JSON.", code="invalid_json")
+    try:
+        body = json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError) as exc:  # nesting a few thousand deep is a RecursionError
+        raise ApiError("The body is not valid JSON.", code="invalid_json") from exc
     try:
         return schema.load(body)
     except ValidationError as exc:

@@ -295,8 +295,9 @@ def test_regenerating_the_webhook_secret_invalidates_the_old_url(client, site, f
     new = call(client, site, "post", f"{URL}/webhook-secret").json["webhookUrl"]
     assert new != old
     path = lambda url: url.removeprefix("https://fme-jira.example.com")  # noqa: E731
-    assert client.post(path(old), json={"name": "x", "type": "split"}).status_code == 404
-    assert client.post(path(new), json={"name": "x", "type": "split"}).status_code == 200
+    delivery = {"name": "x", "type": "split", "environmentName": "Production"}
+    assert client.post(path(old), json=delivery).status_code == 404
+    assert client.post(path(new), json=delivery).status_code == 200
 
 
 def test_delete_removes_the_key_projects_and_links(client, site, fake_fme):

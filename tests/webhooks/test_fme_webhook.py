@@ -107,39 +107,66 @@ def test_a_large_delivery_is_still_a_hint(client, configured_site):
     assert response.status_code == 200 and response.json == {"queued": 1}
 
 
+def test_a_delivery_of_another_type_is_answered_and_ignored(client, configured_site):
+    """A segment change is a well-formed delivery: a 4xx would count as a failure in FME."""
+    response = client.post(hook(configured_site), json=change(type="segment", name="beta users"))
+    assert response.status_code == 200 and response.json == {"queued": 0}
+    assert huey.pending_count() == 0
+
+
+def assert_refused(response, status: int, code: str) -> None:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.json["error"]["code"] == code
+    assert response.json["error"]["message"]
+    assert huey.pending_count() == 0
+
+
 @pytest.mark.parametrize(
     "body",
     [
-        change(type="segment"),
         change(type=None),
         change(name="x; drop table"),
         change(name="new-checkout\n"),
         change(name=5),
         change(name=None),
         change(link={"href": "x"}, environmentName=["Production"]),
-        {"name": "new-checkout"},  # no link, no environment: no project to refresh
+        change(link=None, environmentName=None),  # names no project
+        {"name": "new-checkout", "environmentName": "Production"},  # no type
         [],
         "split",
         None,
         12,
     ],
 )
-def test_other_types_and_garbage_are_ignored(client, configured_site, body):
-    response = client.post(hook(configured_site), json=body)
-    assert response.status_code == 200 and response.json == {"queued": 0}
-    assert huey.pending_count() == 0
+def test_json_of_the_wrong_shape_is_a_400(client, configured_site, body):
+    data = json.dumps(body)
+    response = client.post(hook(configured_site), data=data, content_type="application/json")
+    assert_refused(response, 400, "invalid_body")
 
 
 @pytest.mark.parametrize(
-    ("data", "content_type"),
+    "data",
     [
-        ("not json", "text/plain"),
-        ('{"name": "new-checkout", ', "application/json"),
-        (b"\xff\xfe\x00", "application/json"),
-        ("", "application/json"),
+        "{not json",
+        '{"name": "new-checkout", ',
+        b"\xff\xfe\x00",
+        "",
+        "[" * 30_000 + "]" * 30_000,  # deeper than Python's decoder goes
+        bytes(range(256)) * 4096,  # 1 MiB of junk
     ],
+    ids=["unquoted", "truncated", "not-utf8", "empty", "deep", "1MiB-junk"],
 )
-def test_bodies_that_are_not_json_are_ignored(client, configured_site, data, content_type):
-    response = client.post(hook(configured_site), data=data, content_type=content_type)
-    assert response.status_code == 200 and response.json == {"queued": 0}
-    assert huey.pending_count() == 0
+def test_a_body_that_is_not_json_is_a_400(client, configured_site, data):
+    response = client.post(hook(configured_site), data=data, content_type="application/json")
+    assert_refused(response, 400, "invalid_json")
+
+
+def test_a_body_that_is_not_sent_as_json_is_a_415(client, configured_site):
+    response = client.post(hook(configured_site), data="not json", content_type="text/plain")
+    assert_refused(response, 415, "unsupported_media_type")
+
+
+def test_a_body_over_the_limit_is_a_413(client, configured_site):
+    data = b'{"name": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    response = client.post(hook(configured_site), data=data, content_type="application/json")
+    assert_refused(response, 413, "request_entity_too_large")
