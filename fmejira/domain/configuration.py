@@ -218,6 +218,7 @@ def save(
     db.session.commit()
     if dropped:
         scheduling.forget_soon(tenant.id, sorted(dropped), orphaned_issues)
+    scheduling.refresh_soon(tenant.id, kept)  # a new project or primary environment: read it
     return connection
 
 

@@ -46,6 +46,13 @@ def flag_view(flag, project, org_id: str | None = None) -> dict:
             "rollout": None,
             "defaultTreatment": None,
         }
+    elif not state.defined:
+        status = {
+            "state": "undefined",
+            "label": f"Not in {project.environment_name}",
+            "rollout": None,
+            "defaultTreatment": None,
+        }
     else:
         summary = payload.status_of(state)
         status = {

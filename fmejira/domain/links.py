@@ -11,15 +11,14 @@ import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import contains_eager, selectinload
 
-from fmejira import hot_cache
 from fmejira.domain import configuration
 from fmejira.errors import ApiError, Conflict, NotFoundError, ServiceUnavailable
 from fmejira.extensions import db
 from fmejira.models import Flag, FmeConnection, FmeProject, Issue, Link, LinkSource, Tenant
 from fmejira.models.tenant import utcnow
+from fmejira.models.upsert import insert_missing
 from fmejira.outbound import INTERACTIVE, NotFound, RemoteError
 from fmejira.platform import jira_for
 from fmejira.sync import scheduling
@@ -88,29 +87,14 @@ def configured_project(tenant: Tenant, workspace_id: str) -> FmeProject:
     return project
 
 
-_UPSERT_DIALECTS = {"postgresql": postgresql, "sqlite": sqlite}
-
-
 def _get_or_create(model, lookup: dict, values: dict):
-    """The row matching ``lookup`` (its unique key), created with ``values`` if absent.
-
-    ``INSERT … ON CONFLICT DO NOTHING`` lets the unique constraint settle a racing insert of
-    the same row without an error or a savepoint (a first SAVEPOINT on SQLite's driver would
-    become the transaction, and releasing it would commit a request's half-done work).
-    """
+    """The row matching ``lookup`` (its unique key), created with ``values`` if absent; a
+    racing insert of the same row ends in one row (``insert_missing``)."""
     row = db.session.scalar(sa.select(model).filter_by(**lookup))
     if row is not None:
         return row, False
-    dialect = _UPSERT_DIALECTS[db.session.get_bind().dialect.name]
-    inserted = db.session.execute(
-        dialect.insert(model)
-        .values(**lookup, **values)
-        .on_conflict_do_nothing(index_elements=list(lookup))
-    )
-    if inserted.rowcount:  # a Core statement: the ORM does not see this change
-        hot_cache.changed(db.session, lookup.get("tenant_id") or values["tenant_id"])
-    row = db.session.scalar(sa.select(model).filter_by(**lookup))
-    return row, bool(inserted.rowcount)
+    created = insert_missing(model, [{**lookup, **values}], list(lookup))
+    return db.session.scalar(sa.select(model).filter_by(**lookup)), bool(created)
 
 
 def known_flag(tenant: Tenant, connection: FmeConnection, project: FmeProject, name: str) -> Flag:
@@ -190,9 +174,12 @@ def connect(
     )
     if created:
         scheduling.mark_changed([flag])
+    unread = not any(s.environment_id == project.environment_id for s in flag.states)
     db.session.commit()
     if created:
         scheduling.push_soon([flag.id], tenant.id)
+    if unread:  # the push sends nothing until FME's state is read: read it now
+        scheduling.read_soon(tenant.id, project.workspace_id, flag.name)
     return LinkResult(link, created)
 
 

@@ -50,7 +50,11 @@ class Flag(db.Model):
 
 
 class FlagState(db.Model):
-    """What FME said of a flag in one environment, and when the app read it."""
+    """What FME said of a flag in one environment, and when the app read it.
+
+    ``defined`` is false when FME has no definition of the flag there (a flag is often linked
+    before it reaches production): a known state, unlike a missing row, which means "not read".
+    """
 
     __tablename__ = "flag_states"
     __table_args__ = (sa.UniqueConstraint("flag_id", "environment_id"),)
@@ -60,6 +64,7 @@ class FlagState(db.Model):
     flag_id: Mapped[int] = mapped_column(sa.ForeignKey("flags.id", ondelete="CASCADE"))
     environment_id: Mapped[str] = mapped_column(sa.String(64))
     environment_name: Mapped[str] = mapped_column(sa.String(255))
+    defined: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     killed: Mapped[bool] = mapped_column(default=False)
     default_treatment: Mapped[str | None] = mapped_column(sa.String(255))
     rollout_percentage: Mapped[float | None]
@@ -71,7 +76,7 @@ class FlagState(db.Model):
 
     @property
     def enabled(self) -> bool:
-        return not self.killed
+        return self.defined and not self.killed
 
 
 class Issue(db.Model):

@@ -50,17 +50,25 @@ def primary_state(flag, project):
     return next((s for s in flag.states if s.environment_id == project.environment_id), None)
 
 
+def state_known(flag, project) -> bool:
+    """Whether the app may tell Jira anything of the flag: a record says ``enabled``, and a
+    flag whose state was never read from FME must not be reported off (or on)."""
+    return flag.deleted_in_fme or primary_state(flag, project) is not None
+
+
 def feature_flag_record(
     flag, project, issue_ids: Sequence[str], *, app_url: str, org_id: str | None, sequence: int
 ) -> dict:
-    """One FeatureFlagData for Jira's bulk endpoint."""
+    """One FeatureFlagData for Jira's bulk endpoint (only for a flag whose state is known)."""
     state = primary_state(flag, project)
     url = flag_url(app_url, org_id, project.workspace_id, flag, project.environment_id)
     changed = rfc3339((state.last_changed_at or state.read_at) if state else flag.created_at)
     if flag.deleted_in_fme:  # still linked, so Jira keeps the record: say what happened
         status = {"enabled": False, "rollout": {"text": "Deleted in FME"}}
-    elif state is None:  # not read yet, or not defined in the primary environment
-        status = {"enabled": False, "rollout": {"text": "No definition read from FME"}}
+    elif state is None:
+        raise ValueError(f"{flag!r} was never read from FME: Jira is told nothing of it yet")
+    elif not state.defined:  # FME serves no treatment of it there: off, and why
+        status = {"enabled": False, "rollout": {"text": f"Not in {project.environment_name}"}}
     else:
         status = to_jira_status(status_of(state))
     detail = {
@@ -110,7 +118,7 @@ def glance_status(flags_with_states: Sequence[tuple[object, object]]) -> dict:
     else:
         label = f"{len(flags_with_states)} flags"
     live = [(flag, state) for flag, state in flags_with_states if not flag.deleted_in_fme]
-    on = sum(1 for _, state in live if state is not None and not state.killed)
+    on = sum(1 for _, state in live if state is not None and state.enabled)
     if any(state is None for _, state in live):
         kind = "default"  # no definition read from FME: say nothing rather than guess
     elif on == len(flags_with_states):

@@ -2,6 +2,10 @@
 
 Always recomputed from the store, never from a queued payload, so a late, repeated or
 reordered push sends the current truth. ``updateSequenceId`` rises strictly per flag.
+
+A flag whose state in the primary environment was never read from FME is not sent: a record
+must say ``enabled``, and Jira would show the guess. It stays marked, and the read that
+follows every new link (``refresh``) pushes it with its real state.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class PushReport:
     deleted: int = 0
     requests: int = 0
     failed: dict[int, str] = field(default_factory=dict)  # flag id -> reason
+    unread: list[int] = field(default_factory=list)  # not sent: FME's state not read yet
     unknown_issues: list[str] = field(default_factory=list)
     issue_ids: set[int] = field(default_factory=set)  # whose glance must follow
 
@@ -87,8 +92,11 @@ def push_flags(tenant_id: int, flag_ids: list[int]) -> PushReport:
     to_delete: list[Flag] = []
     for flag in flags:
         issue_ids = sorted(link.issue_id for link in flag.links)
-        report.issue_ids.update(issue_ids)
         project = projects.get(flag.workspace_id)
+        if issue_ids and project is not None and not payload.state_known(flag, project):
+            report.unread.append(flag.id)  # stays marked: the flag's read pushes it
+            continue
+        report.issue_ids.update(issue_ids)
         if not issue_ids or project is None:
             if flag.in_jira:
                 to_delete.append(flag)

@@ -6,8 +6,12 @@ the catalogue of flags that the connect dialog searches. A flag whose state chan
 has links is marked for a push.
 
 A flag without a definition in the primary environment is not necessarily deleted: a new flag
-is often linked before it is added to production. A linked flag is called deleted only when
-FME no longer knows the flag itself.
+is often linked before it is added to production, and the store records that it is not there
+(a state with ``defined`` false). A linked flag is called deleted only when FME no longer knows
+the flag itself.
+
+A read also pushes every linked flag it read that still waits for its first true record: the
+link's push sends nothing while the state is unknown, and leaves that to the read.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from fmejira.domain.rollout import summarize
 from fmejira.extensions import db
 from fmejira.models import Flag, FlagState, FmeProject, Link
 from fmejira.models.tenant import utcnow
+from fmejira.models.upsert import insert_missing
 from fmejira.outbound import NotFound, RemoteError
 from fmejira.sync import scheduling
 from fmejira.sync.push import active_tenant
@@ -43,15 +48,49 @@ def _changed_at(definition) -> datetime | None:
     return datetime.fromtimestamp(millis / 1000, UTC) if millis else None
 
 
-def _apply(flag: Flag, project: FmeProject, definition, now) -> bool:
+def _primary(flag: Flag, project: FmeProject) -> FlagState | None:
+    return next((s for s in flag.states if s.environment_id == project.environment_id), None)
+
+
+def _was_defined(flag: Flag, project: FmeProject) -> bool | None:
+    """What the store knew before this read: defined there, not defined, or None (not read)."""
+    state = _primary(flag, project)
+    return None if state is None else state.defined
+
+
+def _make_states(project: FmeProject, flags: list[Flag]) -> None:
+    """Give each flag a state row for the primary environment. A concurrent read of the same
+    flag may make one too: the insert yields to it, and both then update the one row."""
+    lacking = {flag.id: flag for flag in flags if _primary(flag, project) is None}
+    if not lacking:
+        return
+    rows = [
+        {
+            "flag_id": flag.id,
+            "tenant_id": flag.tenant_id,
+            "environment_id": project.environment_id,
+            "environment_name": project.environment_name,
+        }
+        for flag in lacking.values()
+    ]
+    insert_missing(FlagState, rows, ["flag_id", "environment_id"])
+    made = db.session.scalars(
+        sa.select(FlagState).where(
+            FlagState.flag_id.in_(lacking), FlagState.environment_id == project.environment_id
+        )
+    )
+    for state in made:
+        if state not in lacking[state.flag_id].states:
+            lacking[state.flag_id].states.append(state)
+
+
+def _apply(flag: Flag, project: FmeProject, definition, now, was_defined: bool | None) -> bool:
     """Store one definition's summary; True when what Jira shows would change."""
     status = summarize(definition)
-    state = next((s for s in flag.states if s.environment_id == project.environment_id), None)
-    if state is None:
-        state = FlagState(tenant_id=flag.tenant_id, environment_id=project.environment_id)
-        flag.states.append(state)
+    state = _primary(flag, project)
     values = {
         "environment_name": project.environment_name,
+        "defined": True,
         "killed": not status.enabled,
         "default_treatment": (status.default_value or None),
         "rollout_percentage": status.rollout.get("percentage"),
@@ -64,17 +103,18 @@ def _apply(flag: Flag, project: FmeProject, definition, now) -> bool:
     state.read_at = now
     changed = _normalise(before) != _normalise(values) or flag.deleted_in_fme
     flag.deleted_in_fme = False
-    return changed
+    return changed or not was_defined
 
 
-def _undefine(flag: Flag, project: FmeProject, *, deleted: bool) -> bool:
-    """Forget the flag's state in the primary environment (it has no definition there), and
-    whether FME deleted the flag itself; True when what Jira shows would change."""
-    state = next((s for s in flag.states if s.environment_id == project.environment_id), None)
-    if state is not None:
-        flag.states.remove(state)
-        db.session.delete(state)
-    changed = state is not None or flag.deleted_in_fme != deleted
+def _undefine(flag: Flag, project: FmeProject, now, was_defined: bool | None, *, deleted) -> bool:
+    """Record that the flag has no definition in the primary environment, and whether FME
+    deleted the flag itself; True when what Jira shows would change."""
+    changed = was_defined is not False or flag.deleted_in_fme != deleted
+    state = _primary(flag, project)
+    state.environment_name = project.environment_name
+    state.defined, state.killed, state.default_treatment = False, False, None
+    state.rollout_percentage = state.rollout_rules = state.last_changed_at = None
+    state.read_at = now
     flag.deleted_in_fme = deleted
     return changed
 
@@ -111,14 +151,31 @@ def _linked(flag_ids: set[int]) -> set[int]:
     )
 
 
-def _finish(connection, tenant_id: int, report: RefreshReport, error=None) -> RefreshReport:
-    configuration.record_outcome(connection, error)
+def _waiting(flag_ids: set[int]) -> set[int]:
+    """Of these flags, the linked ones whose change no push has yet sent to Jira."""
+    if not flag_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(Flag.id).where(
+                Flag.id.in_(flag_ids),
+                Flag.id.in_(sa.select(Link.flag_id)),
+                Flag.sync_requested_at.is_not(None),
+                sa.or_(Flag.synced_at.is_(None), Flag.synced_at < Flag.sync_requested_at),
+            )
+        )
+    )
+
+
+def _finish(connection, tenant_id: int, report: RefreshReport, read_ids: set[int]) -> RefreshReport:
+    configuration.record_outcome(connection, None)
     linked = _linked(report.changed_flag_ids)
     scheduling.mark_changed(
         db.session.scalars(sa.select(Flag).where(Flag.id.in_(linked))) if linked else []
     )
     db.session.commit()
-    scheduling.push_soon(linked, tenant_id)
+    to_push = linked | _waiting(read_ids - linked)
+    scheduling.push_soon(to_push, tenant_id)
     report.changed_flag_ids = linked
     return report
 
@@ -148,15 +205,20 @@ def refresh_project(tenant_id: int, workspace_id: str) -> RefreshReport:
         raise
     now = utcnow()
     catalogue = _catalogue(tenant.id, workspace_id)
+    new_names = [d.name for d in definitions if d.name not in catalogue]
+    if new_names:  # a connect may be adding one of them right now: the inserts yield to it
+        rows = [
+            {"tenant_id": tenant.id, "workspace_id": workspace_id, "name": n} for n in new_names
+        ]
+        insert_missing(Flag, rows, ["tenant_id", "workspace_id", "name"])
+        catalogue = _catalogue(tenant.id, workspace_id)
+    read = [(definition, catalogue[definition.name]) for definition in definitions]
+    was_defined = {flag.id: _was_defined(flag, project) for flag in catalogue.values()}
+    _make_states(project, [flag for _, flag in read])
     seen = set()
-    for definition in definitions:
+    for definition, flag in read:
         seen.add(definition.name)
-        flag = catalogue.get(definition.name)
-        if flag is None:
-            flag = Flag(tenant_id=tenant.id, workspace_id=workspace_id, name=definition.name)
-            db.session.add(flag)
-            catalogue[definition.name] = flag
-        if _apply(flag, project, definition, now) and flag.id is not None:
+        if _apply(flag, project, definition, now, was_defined[flag.id]):
             report.changed_flag_ids.add(flag.id)
         report.flags_read += 1
     missing = [f for name, f in catalogue.items() if name not in seen and not f.deleted_in_fme]
@@ -165,19 +227,22 @@ def refresh_project(tenant_id: int, workspace_id: str) -> RefreshReport:
         if flag.id not in linked:
             flag.deleted_in_fme = True  # only the catalogue: the connect dialog stops offering it
             report.removed += 1
-        elif any(s.environment_id == project.environment_id for s in flag.states):
-            # Its definition just went: one call per such flag tells a deletion from a flag
-            # removed from this environment. Linked flags never defined here are left alone.
+        elif was_defined[flag.id] is not False:
+            # Its definition just went, or it was never read here: one call per such flag
+            # tells a deletion from a flag not (or no longer) in this environment. A flag
+            # already recorded as not defined here costs nothing.
             try:
                 deleted = not _exists(client, workspace_id, flag.name)
             except RemoteError as exc:
                 configuration.record_outcome(connection, exc)
                 db.session.commit()
                 raise
-            _undefine(flag, project, deleted=deleted)
+            _make_states(project, [flag])
+            if _undefine(flag, project, now, was_defined[flag.id], deleted=deleted):
+                report.changed_flag_ids.add(flag.id)
             report.removed += int(deleted)
-            report.changed_flag_ids.add(flag.id)
-    return _finish(connection, tenant.id, report)
+    read_ids = {flag.id for flag in catalogue.values()}
+    return _finish(connection, tenant.id, report, read_ids)
 
 
 def refresh_flag(tenant_id: int, workspace_id: str, flag_name: str) -> RefreshReport:
@@ -198,15 +263,19 @@ def refresh_flag(tenant_id: int, workspace_id: str, flag_name: str) -> RefreshRe
         configuration.record_outcome(connection, exc)
         db.session.commit()
         raise
+    if definition is None and flag is None:
+        return _finish(connection, tenant.id, report, set())
+    if flag is None:
+        insert_missing(Flag, [lookup], list(lookup))
+        flag = db.session.scalar(sa.select(Flag).filter_by(**lookup))
+    was_defined = _was_defined(flag, project)
+    _make_states(project, [flag])
     if definition is None:
-        if flag is not None and _undefine(flag, project, deleted=deleted):
+        if _undefine(flag, project, utcnow(), was_defined, deleted=deleted):
             report.removed = int(deleted)
             report.changed_flag_ids.add(flag.id)
-        return _finish(connection, tenant.id, report)
-    if flag is None:
-        flag = Flag(**lookup)
-        db.session.add(flag)
-    if _apply(flag, project, definition, utcnow()) and flag.id is not None:
+        return _finish(connection, tenant.id, report, {flag.id})
+    if _apply(flag, project, definition, utcnow(), was_defined):
         report.changed_flag_ids.add(flag.id)
     report.flags_read = 1
-    return _finish(connection, tenant.id, report)
+    return _finish(connection, tenant.id, report, {flag.id})

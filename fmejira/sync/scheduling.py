@@ -27,6 +27,21 @@ def push_soon(flag_ids: Iterable[int], tenant_id: int) -> None:
         tasks.push_flags(tenant_id, ids)
 
 
+def read_soon(tenant_id: int, workspace_id: str, flag_name: str) -> None:
+    """Enqueue a read of one flag's state from FME (its push follows when Jira needs it)."""
+    from fmejira.sync import tasks
+
+    tasks.refresh_flag(tenant_id, workspace_id, flag_name)
+
+
+def refresh_soon(tenant_id: int, workspace_ids: Iterable[str]) -> None:
+    """Enqueue a read of these projects' flags in their primary environments."""
+    from fmejira.sync import tasks
+
+    for workspace_id in sorted(set(workspace_ids)):
+        tasks.refresh_project(tenant_id, workspace_id)
+
+
 GLANCE_CHUNK = 50  # one call per issue: small tasks spread over workers and yield to pushes
 
 

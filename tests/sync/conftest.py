@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from fmejira.domain import links
 from fmejira.extensions import db
-from fmejira.models import Flag, Issue, Link, LinkSource
+from fmejira.models import Flag, FlagState, Issue, Link, LinkSource
 from fmejira.outbound import RetryPolicy
 from fmejira.sync import refresh
 from tests.conftest import run_tasks
@@ -57,7 +57,8 @@ def bulk_bodies(fake_jira) -> list[dict]:
 
 
 def many_linked_flags(site, count: int) -> list[int]:
-    """``count`` flags of ws-checkout linked to ABC-1, straight into the store (never read)."""
+    """``count`` flags of ws-checkout linked to ABC-1, straight into the store, each read as
+    on in Production (a flag never read is not pushed)."""
     issue = db.session.scalar(sa.select(Issue).where(Issue.jira_id == "10001")) or Issue(
         tenant_id=site.id, jira_id="10001", key="ABC-1"
     )
@@ -70,6 +71,15 @@ def many_linked_flags(site, count: int) -> list[int]:
     db.session.flush()
     db.session.add_all(
         Link(tenant_id=site.id, flag_id=f.id, issue_id=issue.id, source=LinkSource.FME)
+        for f in flags
+    )
+    db.session.add_all(
+        FlagState(
+            tenant_id=site.id,
+            flag_id=f.id,
+            environment_id="env-prod",
+            environment_name="Production",
+        )
         for f in flags
     )
     db.session.commit()

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from fmejira.domain import configuration, links
 from fmejira.extensions import db
-from fmejira.models import Issue, Link, LinkSource
+from fmejira.models import Flag, FlagState, Issue, Link, LinkSource
 from fmejira.queue import huey
 from fmejira.sync import push, scheduling, tasks
 from tests.conftest import run_tasks
@@ -197,14 +197,29 @@ def test_payload_too_large_splits_the_batch(configured_site, fake_jira):
     assert report.sent == 4 and len(fake_jira.flags) == 4
 
 
-def test_a_flag_never_read_from_fme_still_gets_a_valid_record(configured_site, fake_jira):
+def test_a_flag_never_read_from_fme_is_not_sent_and_stays_marked(configured_site, fake_jira):
+    """Jira is never told a state the app does not know (it would show the flag off)."""
     ids = many_linked_flags(configured_site, 1)
+    db.session.execute(sa.delete(FlagState))
+    scheduling.mark_changed(db.session.scalars(sa.select(Flag)))
+    db.session.commit()
+    report = push.push_flags(configured_site.id, ids)
+    assert report.unread == ids and report.sent == 0 and report.issue_ids == set()
+    assert bulk_bodies(fake_jira) == []
+    flag = db.session.get(Flag, ids[0])
+    assert flag.synced_at is None and flag.sync_requested_at is not None  # the read pushes it
+
+
+def test_a_flag_not_in_the_primary_environment_is_reported_off_and_why(configured_site, fake_jira):
+    ids = many_linked_flags(configured_site, 1)
+    db.session.execute(sa.update(FlagState).values(defined=False))
+    db.session.commit()
     push.push_flags(configured_site.id, ids)
     body = bulk_bodies(fake_jira)[-1]
     assert_valid_bulk(body)
     assert body["flags"][0]["summary"]["status"] == {
         "enabled": False,
-        "rollout": {"text": "No definition read from FME"},
+        "rollout": {"text": "Not in Production"},
     }
 
 

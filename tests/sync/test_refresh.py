@@ -114,8 +114,11 @@ def test_a_linked_flag_not_yet_defined_in_the_primary_environment_is_not_deleted
     run_tasks()
     assert db.session.scalar(sa.select(Flag.deleted_in_fme)) is False
     assert fake_jira.flags["ws-checkout.brand-new"].data["summary"]["status"]["rollout"] == {
-        "text": "No definition read from FME"
+        "text": "Not in Production"
     }
+    calls = fake_fme.calls("flag")
+    refresh.refresh_project(configured_site.id, "ws-checkout")
+    assert fake_fme.calls("flag") == calls  # known not to be there: no call per refresh
 
     fake_fme.set_definition("ws-checkout", "env-prod", "brand-new", default_treatment="on")
     refresh.refresh_project(configured_site.id, "ws-checkout")
@@ -124,7 +127,7 @@ def test_a_linked_flag_not_yet_defined_in_the_primary_environment_is_not_deleted
     assert status == {"enabled": True, "defaultValue": "on", "rollout": {"percentage": 100.0}}
 
 
-def test_a_definition_removed_from_the_primary_environment_drops_its_state(
+def test_a_definition_removed_from_the_primary_environment_is_recorded_as_not_there(
     linked, configured_site, fake_fme, fake_jira
 ):
     del fake_fme.definitions[("ws-checkout", "env-prod")]["new-checkout"]
@@ -133,9 +136,11 @@ def test_a_definition_removed_from_the_primary_environment_drops_its_state(
     assert fake_fme.calls("flag") == 2  # one when linking, one to tell removal from deletion
     run_tasks()
     db.session.refresh(linked)
-    assert linked.deleted_in_fme is False and linked.states == []
-    assert fake_jira.flags[RECORD].data["summary"]["status"]["rollout"] == {
-        "text": "No definition read from FME"
+    assert linked.deleted_in_fme is False
+    assert [(s.environment_id, s.defined) for s in linked.states] == [("env-prod", False)]
+    assert fake_jira.flags[RECORD].data["summary"]["status"] == {
+        "enabled": False,
+        "rollout": {"text": "Not in Production"},
     }
 
 

@@ -90,7 +90,10 @@ def test_a_worker_process_pushes_what_the_app_queued(embedded, fme, jira, tmp_pa
     site = make_tenant("jira:site-1", base_url=jira.url, shared_secret=jira.shared_secret)
     configuration.save(site, FME_KEY, [configuration.ProjectSelection("ws-checkout", "env-prod")])
     links.connect(site, "ws-checkout", "new-checkout", "ABC-1", source=LinkSource.FME)
-    assert huey.pending_count() == 1  # in the queue file, for any process to take
+    # in the queue file, for any process to take: the project's first read, the push, and
+    # the new flag's read (the push sends nothing until its state is known)
+    queued = sorted(task.name for task in huey.pending())
+    assert queued == ["push_flags", "refresh_flag", "refresh_project"]
 
     worker = run_worker(embedded, fme, tmp_path / "worker.log")
     try:
