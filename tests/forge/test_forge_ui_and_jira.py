@@ -114,3 +114,21 @@ def test_the_admin_page_asks_jira_with_the_system_token(client, keys, forge_jira
     assert response.status_code == 403
     checks = [r for r in forge_jira.requests if r.path == "/rest/api/3/permissions/check"]
     assert [r.status for r in checks] == [200, 200]  # each person asked about, with the token
+
+
+def test_the_panel_asks_jira_whether_the_person_may_see_its_issue(
+    client, keys, forge_jira, forge_site, fme_flags
+):
+    """A Forge call is answered with the app's own token: the panel's issue binds the call to
+    that issue, and Jira is still asked whether the person may see it."""
+    forge_jira.hidden_issue_ids["account-7"] = {"10001"}
+    response = client.post(
+        "/jira/api/issues/ABC-1/flags",
+        headers=ui_headers(keys, forge_jira, ISSUE_1),
+        json={"workspaceId": "ws-checkout", "flagName": "new-checkout"},
+    )
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "unknown_issue"
+    assert db.session.scalars(sa.select(Link)).all() == []
+    checks = [r for r in forge_jira.requests if r.path == "/rest/api/3/permissions/check"]
+    assert [r.body["accountId"] for r in checks] == ["account-7"]
