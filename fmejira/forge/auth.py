@@ -18,8 +18,10 @@ from fmejira.forge.invocation import ForgeInvocation, is_forge_token, verify_inv
 from fmejira.models import Tenant
 from fmejira.sync import tasks
 
-# The module type of a call Forge itself makes to an endpoint (a trigger, not a UI module).
-EVENT_MODULE_TYPE = "core:endpoint"
+# The module types of a call Forge itself makes to an endpoint (a trigger, not a UI module):
+# the docs' table says ``core:endpoint``; a token from a live installed trigger carried
+# ``core:trigger`` (PROTOCOLS.md 1b).
+EVENT_MODULE_TYPES = frozenset({"core:endpoint", "core:trigger"})
 
 
 def is_forge_call() -> bool:
@@ -35,12 +37,17 @@ def installed_tenant(invocation: ForgeInvocation) -> Tenant:
     return tenant
 
 
-def verify_forge_event() -> ForgeInvocation:
-    """A call Forge made for an event or a schedule (never one a UI module asked for)."""
+def verify_forge_event(*, principal_allowed: bool = False) -> ForgeInvocation:
+    """A call Forge made for an event or a schedule (never one a UI module asked for).
+
+    ``preUninstall``'s principal "does not represent a user" and may come or not
+    (``principal_allowed``); the other events carry none."""
     invocation = verify_invocation()
     module = invocation.claims["app"].get("module")
     module_type = module.get("type") if isinstance(module, dict) else None
-    if module_type != EVENT_MODULE_TYPE or invocation.account_id is not None:
+    if module_type not in EVENT_MODULE_TYPES:
+        raise Forbidden("Only Forge's own events are accepted here.")
+    if invocation.account_id is not None and not principal_allowed:
         raise Forbidden("Only Forge's own events are accepted here.")
     return invocation
 

@@ -40,7 +40,7 @@ def scheduled():
 @bp.post("/uninstalled")
 def uninstalled():
     """``preUninstall``: the site's calls stop working; its links are kept for a re-install."""
-    invocation = verify_forge_event()
+    invocation = verify_forge_event(principal_allowed=True)
     tenant = find_site(installation_id=invocation.installation_id, cloud_id=None, site_url=None)
     if tenant is not None and tenant.state is TenantState.INSTALLED:
         tenant.state, tenant.uninstalled_at = TenantState.UNINSTALLED, utcnow()
