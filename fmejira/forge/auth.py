@@ -9,13 +9,15 @@ open the UI could send "uninstall".
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import request
 
 from fmejira.context import JiraContext
 from fmejira.errors import Forbidden, Unauthenticated
+from fmejira.extensions import db
 from fmejira.forge.installations import commit_tenant
 from fmejira.forge.invocation import ForgeInvocation, is_forge_token, verify_invocation
-from fmejira.models import Tenant
+from fmejira.models import Flag, Tenant
 from fmejira.sync import tasks
 
 # The module types of a call Forge itself makes to an endpoint (a trigger, not a UI module):
@@ -30,11 +32,30 @@ def is_forge_call() -> bool:
 
 def installed_tenant(invocation: ForgeInvocation) -> Tenant:
     """The invocation's tenant, recorded; a site coming back after an uninstall has its flags
-    sent to Jira again (Jira deleted the app's records when it was uninstalled)."""
-    tenant, returning = commit_tenant(invocation)
+    sent to Jira again (Jira deleted the app's records when it was uninstalled), and a site
+    that had no live system token until this call has what waited for one sent now."""
+    tenant, returning, token_arrived = commit_tenant(invocation)
     if returning:
         tasks.resync_tenant(tenant.id, jira_was_emptied=True)
+    elif token_arrived:
+        _push_what_waited(tenant.id)
     return tenant
+
+
+def _push_what_waited(tenant_id: int) -> None:
+    """Queue the pushes of the site's flags that Jira is owed (the reconcile would find them
+    within minutes; the token may not last that long on a quiet site)."""
+    flag_ids = db.session.scalars(
+        sa.select(Flag.id)
+        .where(
+            Flag.tenant_id == tenant_id,
+            Flag.sync_requested_at.is_not(None),
+            sa.or_(Flag.synced_at.is_(None), Flag.synced_at < Flag.sync_requested_at),
+        )
+        .order_by(Flag.id)
+    ).all()
+    for start in range(0, len(flag_ids), tasks.RECONCILE_BATCH):
+        tasks.push_flags(tenant_id, flag_ids[start : start + tasks.RECONCILE_BATCH])
 
 
 def verify_forge_event(*, principal_allowed: bool = False) -> ForgeInvocation:
