@@ -159,3 +159,17 @@ def record_connect_ids(tenant: Tenant, payload: dict) -> None:
             tenant.forge_installation_id = installation_id
     if cloud_id:
         tenant.cloud_id = cloud_id
+
+
+def connect_side_gone(tenant: Tenant) -> bool:
+    """A Connect ``uninstalled`` for a site that Forge has called since (an adopted app):
+    the site stays, called through Forge only. Its Connect client key and shared secret go
+    (the tenant becomes the installation's own, as a Forge-only site's is); its links, FME
+    connection and Jira records are kept. False when Forge never called: a Connect uninstall."""
+    if not (tenant.forge_installation_id and tenant.forge_api_base_url):
+        return False
+    if tenant.state is not TenantState.INSTALLED:
+        return False
+    tenant.client_key = tenant.forge_installation_id
+    tenant.shared_secret = secrets.token_urlsafe(32)
+    return True

@@ -120,6 +120,7 @@ class LoggedRequest:
     query: dict[str, str]
     body: Any
     status: int
+    door: str | None = None  # "connect" or "forge" when the site is served both ways
 
 
 @dataclass(frozen=True)
@@ -312,6 +313,7 @@ class FakeJira:
                     query=request.args.to_dict(),
                     body=request.get_json(silent=True),
                     status=response.status_code,
+                    door=door,
                 )
             )
         return response(environ, start_response)

@@ -138,3 +138,32 @@ def test_an_opaque_system_token_counts_forge_minimum_lifetime(forge_app, client,
     assert tenant.forge_system_token == "opaque-token"
     remaining = tenant.forge_system_token_expires_at.timestamp() - time.time()
     assert 54 * 60 < remaining <= 55 * 60
+
+
+def connect_uninstall(client, key_server, payload):
+    uninstall = {**payload, "eventType": "uninstalled"}
+    uninstall.pop("sharedSecret")
+    return post_install(client, key_server, uninstall, path="/lifecycle/uninstalled")
+
+
+def test_a_connect_uninstall_after_the_move_leaves_the_site_with_forge(
+    forge_app, connect_app, client, keys, key_server
+):
+    payload = body(baseUrl=SITE_URL, installationId=INSTALLATION_ID)
+    assert post_install(client, key_server, payload).status_code == 204
+    assert forge_post(client, keys, system=system_token()).status_code == 204
+    assert connect_uninstall(client, key_server, payload).status_code == 204
+    (tenant,) = tenants()
+    assert tenant.is_active and tenant.client_key == INSTALLATION_ID
+    assert not tenant.came_through_connect
+    assert tenant.shared_secret != payload["sharedSecret"]
+
+
+def test_a_connect_uninstall_before_any_forge_call_uninstalls(
+    forge_app, connect_app, client, keys, key_server
+):
+    payload = body(baseUrl=SITE_URL, installationId=INSTALLATION_ID)
+    assert post_install(client, key_server, payload).status_code == 204
+    assert connect_uninstall(client, key_server, payload).status_code == 204
+    (tenant,) = tenants()
+    assert tenant.state is TenantState.UNINSTALLED and tenant.client_key == payload["clientKey"]
