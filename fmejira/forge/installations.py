@@ -173,3 +173,30 @@ def connect_side_gone(tenant: Tenant) -> bool:
     tenant.client_key = tenant.forge_installation_id
     tenant.shared_secret = secrets.token_urlsafe(32)
     return True
+
+
+def doors_of(tenant: Tenant) -> dict:
+    """How a site is reached, for operators: its door(s), until when its Forge system token
+    is counted good (``spent`` once Jira refused it or its time ran out) and Forge's last call
+    (to ``INVOKED_PRECISION``)."""
+    doors = [
+        name
+        for name, has in (
+            ("connect", tenant.came_through_connect),
+            ("forge", bool(tenant.forge_api_base_url)),
+        )
+        if has
+    ]
+    until = as_utc(tenant.forge_system_token_expires_at)
+    if not tenant.forge_system_token or until is None:
+        expiry = "-"
+    elif has_live_token(tenant):
+        expiry = until.isoformat(timespec="seconds")
+    else:
+        expiry = "spent"
+    invoked = as_utc(tenant.forge_invoked_at)
+    return {
+        "doors": "+".join(doors) or "-",
+        "token_until": expiry,
+        "forge_call": invoked.isoformat(timespec="seconds") if invoked else "-",
+    }
