@@ -57,7 +57,7 @@ def test_events_reach_the_routes_that_take_them(manifest):
     assert set(lifecycle["events"]) == {"avi:forge:installed:app", "avi:forge:upgraded:app"}
     (schedule,) = modules["scheduledTrigger"]
     assert paths[schedule["endpoint"]] == "/forge/scheduled"
-    assert schedule["interval"] == "hour"  # a system token lasts at least two hours
+    assert schedule["interval"] == "hour"  # a token lasts at least 55 minutes: waits are short
     (uninstall,) = modules["preUninstall"]
     assert paths[uninstall["endpoint"]] == "/forge/uninstalled"
 
