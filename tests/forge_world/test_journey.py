@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from fmejira.extensions import db
+from fmejira.forge.keys import REFETCH_SECONDS, forge_keys
 from fmejira.models import Link, Tenant, TenantState
 from fmejira.sync import tasks
 from tests.conftest import ADMIN, FME_KEY, run_tasks
@@ -70,7 +71,10 @@ def connect_from_fme(client, flag, issue_key):
     )
 
 
-def test_a_site_through_forge_only(world, flags, client):
+def test_a_site_through_forge_only(world, flags, client, monkeypatch):
+    clock = [1000.0]  # the key store's clock, so a rotation can be waited out
+    monkeypatch.setattr(forge_keys, "_clock", lambda: clock[0])
+
     # 1. Forge's installed trigger: the site becomes a tenant of its own
     assert world.install().status_code == 204
     tenant = the_tenant()
@@ -121,6 +125,16 @@ def test_a_site_through_forge_only(world, flags, client):
     assert False not in submitted_states(world, "new-checkout")  # never shown off while on
     assert False not in submitted_states(world, "fast-pay")
     assert all(r.status != 401 for r in world.jira.requests)
+
+    # Atlassian rotates its signing key: the app fetches the key set again for the new kid
+    fetched = world.keys.fetches
+    world.keys.rotate()
+    clock[0] += REFETCH_SECONDS
+    listed = world.invoke(
+        "fme-flags-panel", "GET", "/jira/api/issues/ABC-1/flags", principal=ALICE, issue=ISSUE_1
+    )
+    assert listed.status_code == 200
+    assert world.keys.fetches == fetched + 1
 
     # 6. FME's webhook says new-checkout was killed: Jira shows it disabled within seconds
     flags.set_definition("ws-checkout", "env-prod", "new-checkout", killed=True)
