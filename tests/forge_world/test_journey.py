@@ -1,6 +1,7 @@
 """The whole journey of a site through the Forge door only (no Connect JWT anywhere): install,
 configure from the admin page, connect flags from the issue panel and from FME, see them in
-Jira's Feature Flags API, a kill reaching Jira, the system token running out, uninstall."""
+Jira's Feature Flags API, a kill reaching Jira, the system token running out, uninstall, and
+installing again."""
 
 from __future__ import annotations
 
@@ -189,3 +190,12 @@ def test_a_site_through_forge_only(world, flags, client, monkeypatch):
     )
     assert gone.status_code == 401
     assert connect_from_fme(client, "fast-pay", "ABC-1").status_code == 401
+
+    # 9. installed again (a new installation on the same site): Jira gets everything back
+    world.installation_id = "ari:cloud:ecosystem::installation/0a3a7799-0000-4000-8000-00000000000b"
+    assert world.install().status_code == 204
+    a_minute_passes()
+    assert the_tenant().is_active
+    assert jira_flag(world, "new-checkout")["issues"] == ["10001", "10003"]
+    assert jira_flag(world, "dark-mode")["issues"] == ["10001", "10002"]
+    assert jira_flag(world, "fast-pay")["status"]["enabled"] is False
