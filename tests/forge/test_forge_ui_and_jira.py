@@ -160,6 +160,10 @@ def test_a_403_through_forge_is_not_taken_for_a_spent_token(client, forge_site, 
 def test_what_waited_for_a_token_goes_when_one_comes(
     client, keys, forge_jira, forge_site, fme_flags
 ):
+    from fmejira.sync import refresh
+
+    refresh.refresh_project(forge_site.id, "ws-checkout")  # the flags' state, read
+    db.session.commit()
     forge_jira.expire_bearer_tokens()
     response = client.post(
         "/jira/api/issues/ABC-1/flags",
