@@ -79,17 +79,25 @@ def resync(client_key: str | None) -> None:
 
 @fmejira_cli.command("status")
 def status() -> None:
-    """Tenants, their FME connection, queue depth, last sync and failures."""
+    """Tenants, their FME connection, queue depth, last sync and failures; each site's
+    door(s), its Forge system token's end and Forge's last call."""
+    import sqlalchemy as sa
+
+    from fmejira.forge.installations import doors_of
+    from fmejira.models import Tenant
     from fmejira.sync import resync as resync_module
 
     report = resync_module.status_report()
+    doors = {t.client_key: doors_of(t) for t in db.session.scalars(sa.select(Tenant))}
     click.echo(f"Queue depth: {report['queue_depth']}")
     for row in report["tenants"]:
+        door = doors[row["client_key"]]
         click.echo(
             f"{row['client_key']}  {row['state']}  fme={row['connection']}  "
             f"projects={row['projects']}  links={row['links']}  "
             f"last_sync={row['last_sync'] or '-'}  pending={row['pending']}  "
-            f"failures={row['failures']}"
+            f"failures={row['failures']}  doors={door['doors']}  "
+            f"token_until={door['token_until']}  forge_call={door['forge_call']}"
         )
 
 

@@ -29,13 +29,17 @@ class JiraContext:
     claims: dict = field(repr=False)
 
     @property
+    def from_forge(self) -> bool:
+        return self.claims.get("iss") == FORGE_ISSUER
+
+    @property
     def bound_issue(self) -> BoundIssue:
         """The issue this token is for, if it names one: the app's page tokens by key
         (``fmejira.issueKey``), Jira's context tokens by ``context.jira.issue`` (key and/or id),
         a Forge call from an issue's module by ``context.extension.issue``."""
         own = _mapping(self.claims.get("fmejira"))
         context = _mapping(self.claims.get("context"))
-        where = "extension" if self.claims.get("iss") == FORGE_ISSUER else "jira"
+        where = "extension" if self.from_forge else "jira"
         jira = _mapping(_mapping(context.get(where)).get("issue"))
         key = own.get("issueKey") or jira.get("key")
         issue_id = jira.get("id")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import current_app
 
 from fmejira.connect.signer import ConnectSigner
-from fmejira.forge.signer import ForgeSigner, has_live_token
+from fmejira.forge.signer import ForgeJiraClient, ForgeSigner, has_live_token
 from fmejira.jira.client import JiraClient
 from fmejira.models import Tenant
 from fmejira.outbound import RetryPolicy
@@ -21,6 +21,7 @@ def jira_for(tenant: Tenant, policy: RetryPolicy | None = None) -> JiraClient:
     policy = policy or current_app.config["RETRY_POLICY"]
     if has_live_token(tenant) or not tenant.came_through_connect:
         signer = ForgeSigner(tenant.forge_system_token, tenant.forge_system_token_expires_at)
-        return JiraClient(tenant.forge_api_base_url or tenant.base_url, signer, policy=policy)
+        base_url = tenant.forge_api_base_url or tenant.base_url
+        return ForgeJiraClient(tenant.id, base_url, signer, policy=policy)
     signer = ConnectSigner(current_app.config["APP_KEY"], tenant.base_url, tenant.shared_secret)
     return JiraClient(tenant.base_url, signer, policy=policy)

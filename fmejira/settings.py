@@ -18,6 +18,10 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+# The Connect descriptor's key; forge/manifest.yml's app.connect.key must be the same.
+DEFAULT_APP_KEY = "harness-fme-for-jira"
+
+
 def from_environment(instance_path: str, environ=os.environ) -> dict:
     """Settings for one app instance, from ``environ`` with the embedded defaults."""
     default_db = "sqlite:///" + str(Path(instance_path) / "fmejira.sqlite3")
@@ -29,7 +33,7 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
     fme_app_url = environ.get("FMEJIRA_FME_APP_URL", "https://app.split.io").rstrip("/")
     return {
         "APP_BASE_URL": environ.get("APP_BASE_URL", "http://localhost:5000").rstrip("/"),
-        "APP_KEY": environ.get("FMEJIRA_APP_KEY", "harness-fme-for-jira"),
+        "APP_KEY": environ.get("FMEJIRA_APP_KEY", DEFAULT_APP_KEY),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": environ.get("REDIS_URL") or None,

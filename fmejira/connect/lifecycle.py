@@ -20,7 +20,11 @@ from fmejira.connect.auth import (
 )
 from fmejira.errors import ApiError, Unauthenticated
 from fmejira.extensions import db
-from fmejira.forge.installations import forge_only_tenant_of, record_connect_ids
+from fmejira.forge.installations import (
+    connect_side_gone,
+    forge_only_tenant_of,
+    record_connect_ids,
+)
 from fmejira.forge.invocation import CLOUD_ID, INSTALLATION_ID
 from fmejira.models import Tenant, TenantState
 from fmejira.models.tenant import utcnow
@@ -99,7 +103,10 @@ def uninstalled():
     data = _payload()
     verify_signed_install(token_from_request(), data)
     tenant = load_tenant(data["clientKey"])
-    if tenant is not None and tenant.state is not TenantState.UNINSTALLED:
+    if tenant is not None and connect_side_gone(tenant):
+        db.session.commit()
+        log.info("tenant %s: the Connect side is gone; the site stays with Forge", tenant.id)
+    elif tenant is not None and tenant.state is not TenantState.UNINSTALLED:
         tenant.state = TenantState.UNINSTALLED
         tenant.uninstalled_at = utcnow()
         db.session.commit()

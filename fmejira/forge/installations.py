@@ -14,16 +14,31 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from fmejira.extensions import db
-from fmejira.forge.invocation import ForgeInvocation
+from fmejira.forge.invocation import SYSTEM_TOKEN_MIN_SECONDS, ForgeInvocation
+from fmejira.forge.signer import has_live_token
 from fmejira.models import Tenant, TenantState
 from fmejira.models.tenant import as_utc, utcnow
 
 log = logging.getLogger(__name__)
+
+# Forge may give a new system token with every call (the docs do not say how often it mints
+# one); a live one is replaced by another only after it has been held this long, and the time
+# of the last call is kept to this precision, so a busy site's calls do not each write a row.
+KEEP_TOKEN = timedelta(minutes=5)
+INVOKED_PRECISION = timedelta(minutes=5)
+
+
+class Recorded(NamedTuple):
+    tenant: Tenant
+    returning: bool  # a site coming back after an uninstall
+    token_arrived: bool  # a token came while the site had no live one: work that waited can go
 
 
 def find_site(
@@ -43,10 +58,10 @@ def find_site(
     return None
 
 
-def tenant_for(invocation: ForgeInvocation) -> tuple[Tenant, bool]:
-    """The invocation's tenant, created or brought up to date (not committed), and whether it
-    is a site coming back after an uninstall. A valid token is Atlassian's word that the
-    installation exists, so a missed ``installed`` event does not leave a site without one."""
+def tenant_for(invocation: ForgeInvocation) -> Recorded:
+    """The invocation's tenant, created or brought up to date (not committed). A valid token
+    is Atlassian's word that the installation exists, so a missed ``installed`` event does not
+    leave a site without one."""
     tenant = find_site(
         installation_id=invocation.installation_id,
         cloud_id=invocation.cloud_id,
@@ -74,30 +89,40 @@ def tenant_for(invocation: ForgeInvocation) -> tuple[Tenant, bool]:
     tenant.forge_api_base_url = invocation.api_base_url
     if invocation.site_url and not tenant.came_through_connect:
         tenant.base_url = invocation.site_url
-    _keep_system_token(tenant, invocation)
-    return tenant, returning
+    now = utcnow()
+    invoked_at = as_utc(tenant.forge_invoked_at)
+    if invoked_at is None or now - invoked_at >= INVOKED_PRECISION:
+        tenant.forge_invoked_at = now
+    return Recorded(tenant, returning, _keep_system_token(tenant, invocation))
 
 
-def _keep_system_token(tenant: Tenant, invocation: ForgeInvocation) -> None:
-    """Keep the newest system token Forge gave: background work calls Jira with it."""
+def _keep_system_token(tenant: Tenant, invocation: ForgeInvocation) -> bool:
+    """Keep a current system token Forge gave (background work calls Jira with it); True
+    when it came while the site had none that was live."""
     token = invocation.system_token
-    if token is None:
-        return
-    stored_until = as_utc(tenant.forge_system_token_expires_at)
-    if stored_until is not None and stored_until >= token.expires_at:
-        return
+    if token is None or tenant.forge_system_token == token.value:
+        return False
+    live = has_live_token(tenant)
+    if live:
+        received_at = as_utc(tenant.forge_system_token_expires_at) - timedelta(
+            seconds=SYSTEM_TOKEN_MIN_SECONDS
+        )
+        if utcnow() - received_at < KEEP_TOKEN:
+            return False
     tenant.forge_system_token = token.value
     tenant.forge_system_token_expires_at = token.expires_at
+    return not live
 
 
-def commit_tenant(invocation: ForgeInvocation) -> tuple[Tenant, bool]:
-    """:func:`tenant_for`, committed when anything changed (most calls change nothing: a
-    system token is new every hour or two); two first calls of a new installation at once
-    both end with the one tenant."""
+def commit_tenant(invocation: ForgeInvocation) -> Recorded:
+    """:func:`tenant_for`, committed when anything changed (most calls change nothing: see
+    ``KEEP_TOKEN``); two first calls of a new installation at once both end with the one
+    tenant."""
     for attempt in range(2):
-        tenant, returning = tenant_for(invocation)
+        recorded = tenant_for(invocation)
+        tenant = recorded.tenant
         if tenant.id is not None and not db.session.is_modified(tenant):
-            return tenant, returning
+            return recorded
         try:
             db.session.commit()
         except IntegrityError:
@@ -106,7 +131,7 @@ def commit_tenant(invocation: ForgeInvocation) -> tuple[Tenant, bool]:
                 raise
             continue
         log.info("tenant %s: Forge installation %s recorded", tenant.id, invocation.installation_id)
-        return tenant, returning
+        return recorded
     raise AssertionError("unreachable")
 
 
@@ -134,3 +159,44 @@ def record_connect_ids(tenant: Tenant, payload: dict) -> None:
             tenant.forge_installation_id = installation_id
     if cloud_id:
         tenant.cloud_id = cloud_id
+
+
+def connect_side_gone(tenant: Tenant) -> bool:
+    """A Connect ``uninstalled`` for a site that Forge has called since (an adopted app):
+    the site stays, called through Forge only. Its Connect client key and shared secret go
+    (the tenant becomes the installation's own, as a Forge-only site's is); its links, FME
+    connection and Jira records are kept. False when Forge never called: a Connect uninstall."""
+    if not (tenant.forge_installation_id and tenant.forge_api_base_url):
+        return False
+    if tenant.state is not TenantState.INSTALLED:
+        return False
+    tenant.client_key = tenant.forge_installation_id
+    tenant.shared_secret = secrets.token_urlsafe(32)
+    return True
+
+
+def doors_of(tenant: Tenant) -> dict:
+    """How a site is reached, for operators: its door(s), until when its Forge system token
+    is counted good (``spent`` once Jira refused it or its time ran out) and Forge's last call
+    (to ``INVOKED_PRECISION``)."""
+    doors = [
+        name
+        for name, has in (
+            ("connect", tenant.came_through_connect),
+            ("forge", bool(tenant.forge_api_base_url)),
+        )
+        if has
+    ]
+    until = as_utc(tenant.forge_system_token_expires_at)
+    if not tenant.forge_system_token or until is None:
+        expiry = "-"
+    elif has_live_token(tenant):
+        expiry = until.isoformat(timespec="seconds")
+    else:
+        expiry = "spent"
+    invoked = as_utc(tenant.forge_invoked_at)
+    return {
+        "doors": "+".join(doors) or "-",
+        "token_until": expiry,
+        "forge_call": invoked.isoformat(timespec="seconds") if invoked else "-",
+    }

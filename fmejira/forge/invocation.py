@@ -26,7 +26,7 @@ CLOUD_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 # a Jira site's REST API as Forge gives it: https://api.atlassian.com/ex/jira/{cloudId}
 _API_BASE_PATH = re.compile(r"^/ex/jira/(?P<cloud_id>[A-Za-z0-9-]{1,64})$")
 SYSTEM_TOKEN_HEADER = "x-forge-oauth-system"  # noqa: S105 (a header name)
-# Forge guarantees a system token at least this long; its own exp, when readable, says more.
+# Forge guarantees a system token at least this long; the app uses one no longer.
 SYSTEM_TOKEN_MIN_SECONDS = 55 * 60
 
 
@@ -147,16 +147,9 @@ def _site_url(value) -> str | None:
 
 
 def _system_token(value: str | None) -> SystemToken | None:
-    """The app's system token for this site's Jira (opaque; its ``exp`` read when it has one)."""
+    """The app's system token for this site's Jira. Opaque (PROTOCOLS.md 1b): not decoded,
+    and counted good for Forge's guaranteed minimum from the moment it arrived."""
     value = (value or "").strip()
     if not value:
         return None
-    now = datetime.now(UTC)
-    expires_at = now + timedelta(seconds=SYSTEM_TOKEN_MIN_SECONDS)
-    try:
-        exp = jwt.decode(value, options={"verify_signature": False}).get("exp")
-        if isinstance(exp, int | float) and now.timestamp() < exp < now.timestamp() + 86_400:
-            expires_at = datetime.fromtimestamp(exp, UTC)
-    except jwt.PyJWTError:
-        pass  # not a JWT we can read: Forge's guaranteed minimum lifetime stands
-    return SystemToken(value, expires_at)
+    return SystemToken(value, datetime.now(UTC) + timedelta(seconds=SYSTEM_TOKEN_MIN_SECONDS))

@@ -2,8 +2,9 @@
 
 Each is a ``POST`` with a Forge invocation token and must be answered within 5 seconds (Forge
 retries a failure after a minute, four times), so these only record and queue. Every one of
-them also brings a fresh system token, which is what keeps the site's Jira reachable for
-background work: the schedule runs hourly because a token lasts at least two hours.
+them but ``preUninstall`` also brings a fresh system token, which is what keeps the site's Jira
+reachable for background work. A token lasts at least 55 minutes, so an hourly schedule leaves
+a quiet site minutes without one: the work waits for the next call (fmejira.forge.signer).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def scheduled():
 @bp.post("/uninstalled")
 def uninstalled():
     """``preUninstall``: the site's calls stop working; its links are kept for a re-install."""
-    invocation = verify_forge_event()
+    invocation = verify_forge_event(principal_allowed=True)
     tenant = find_site(installation_id=invocation.installation_id, cloud_id=None, site_url=None)
     if tenant is not None and tenant.state is TenantState.INSTALLED:
         tenant.state, tenant.uninstalled_at = TenantState.UNINSTALLED, utcnow()

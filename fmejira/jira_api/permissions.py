@@ -108,6 +108,10 @@ def require_issue_access(issue_key: str, *, connecting: bool = False) -> str:
     checked with Jira's permission API, as the person, and the answer kept for a minute. An
     issue the site has never linked holds nothing to protect, so reading it needs no check;
     connecting it does (``connecting``), and Jira is asked for its id.
+
+    A Forge call from an issue's module is bound to that issue too, but is still checked: the
+    app answers it with the app's own token (Forge's system token), so under Forge's shared
+    responsibility model it is the app that must ask whether the person may see the issue.
     """
     context = current_context()
     issue_key = links.normalise_issue_key(issue_key)
@@ -115,7 +119,8 @@ def require_issue_access(issue_key: str, *, connecting: bool = False) -> str:
     if bound.key is not None:
         if links.normalise_issue_key(bound.key) != issue_key:
             raise Forbidden("This page's token was issued for another issue.")
-        return issue_key
+        if not context.from_forge:
+            return issue_key
     if not context.account_id:
         raise Forbidden("Only a signed-in person can see an issue's flags.")
     issue_id = _stored_issue_id(context.tenant, issue_key)
@@ -126,7 +131,8 @@ def require_issue_access(issue_key: str, *, connecting: bool = False) -> str:
     if bound.id is not None:
         if bound.id != issue_id:
             raise Forbidden("This page's token was issued for another issue.")
-        return issue_key
+        if not context.from_forge:
+            return issue_key
     if not _can_browse(context.tenant, context.account_id, issue_id):
         raise _unknown_issue(issue_key, 422 if connecting else 404)
     return issue_key

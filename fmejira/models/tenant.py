@@ -66,6 +66,8 @@ class Tenant(db.Model):
     forge_system_token_expires_at: Mapped[datetime | None] = mapped_column(
         sa.DateTime(timezone=True)
     )
+    # the last call Forge made for this site, to within a few minutes (for operators)
+    forge_invoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     @hybrid_property
     def is_active(self) -> bool:

@@ -4,7 +4,7 @@ the JWT flow applies."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, redirect, render_template, request
@@ -65,6 +65,8 @@ def _into_jira():
             "choose_site.html", issue_key=issue_key, site=typed, action=request.path
         )
         return page, 400, {"Content-Security-Policy": FORM_TO_JIRA_POLICY}
+    if site.forge_api_base_url:  # Forge has called for this site: the Forge issue panel
+        return redirect(f"{site.link_base_url}/browse/{quote(issue_key)}")
     query = urlencode({"ac.issueKey": issue_key})
     app_key = current_app.config["APP_KEY"]
     return redirect(f"{site.link_base_url}/plugins/servlet/ac/{app_key}/{CONNECT_PAGE_KEY}?{query}")

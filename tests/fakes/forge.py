@@ -23,7 +23,7 @@ class FakeForgeKeys:
 
     def __init__(self):
         self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.kid = str(uuid.uuid4())
+        self.kid = _kid()
         self.keys = {self.kid: self.private_key}
         self.fetches = 0
         self.status_override: int | None = None
@@ -32,9 +32,18 @@ class FakeForgeKeys:
         self.url = self._http.origin + "/.well-known/jwks.json"
 
     def add_key(self) -> tuple[str, rsa.RSAPrivateKey]:
-        kid, key = str(uuid.uuid4()), rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        kid, key = _kid(), rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.keys[kid] = key
         return kid, key
+
+    def rotate(self) -> str:
+        """Sign with a new key from now on and stop publishing the old one. Atlassian's docs do
+        not say how Forge rotates its keys; this is the harshest reading (the old key is gone
+        at once), so an app that caches a key set must fetch it again for the new ``kid``."""
+        old = self.kid
+        self.kid, self.private_key = self.add_key()
+        del self.keys[old]
+        return self.kid
 
     def _jwks(self) -> dict:
         keys = []
@@ -112,3 +121,8 @@ def system_token(lifetime: int = 3 * 3600) -> str:
         {"sub": "app", "exp": now + lifetime, "jti": str(uuid.uuid4())},
         "a key of Forge's, unknown to the app: " + "k" * 32,
     )
+
+
+def _kid() -> str:
+    """A key id shaped like the ones Forge's JWKS publishes (PROTOCOLS.md 1b)."""
+    return f"forge/invocation-token/wf-{uuid.uuid4()}"

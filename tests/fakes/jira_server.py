@@ -17,6 +17,7 @@ import hmac
 import json
 import re
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -119,6 +120,7 @@ class LoggedRequest:
     query: dict[str, str]
     body: Any
     status: int
+    door: str | None = None  # "connect" or "forge" when the site is served both ways
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,13 @@ class FakeJira:
     ``context_path`` puts the site under a path (``https://x.atlassian.net/jira``, or
     ``/ex/jira/{cloudId}`` as Forge's ``apiBaseUrl``). With ``verify_jwt=False`` any
     Authorization header is accepted, for tests with a dummy signer. A Forge system token in
-    ``bearer_tokens`` is accepted as ``Authorization: Bearer``.
+    ``bearer_tokens`` is accepted as ``Authorization: Bearer`` until its time in
+    ``bearer_expiry`` (if it has one), then refused with 401.
+
+    ``forge_cloud_id`` serves the same site a second way, as Forge's ``apiBaseUrl`` reaches it
+    (``forge_url``, ``/ex/jira/{cloudId}``): there only bearer tokens are taken, and at the
+    site's own URL only Connect JWTs (Atlassian's gateway takes OAuth tokens, a site takes JWTs).
+    One store behind both, so a site moving from Connect to Forge keeps its records.
     """
 
     def __init__(
@@ -152,6 +160,7 @@ class FakeJira:
         app_key: str = "",
         context_path: str = "",
         verify_jwt: bool = True,
+        forge_cloud_id: str | None = None,
     ):
         if verify_jwt and not (shared_secret and app_key):
             raise ValueError("verifying JWTs needs the shared secret and the app key")
@@ -161,6 +170,8 @@ class FakeJira:
         self.verify_jwt = verify_jwt
         # Forge system tokens this site accepts as "Authorization: Bearer <token>"
         self.bearer_tokens: set[str] = set()
+        self.bearer_expiry: dict[str, float] = {}  # token -> time.time() it stops working
+        self.forge_path = f"/ex/jira/{forge_cloud_id}" if forge_cloud_id else None
         self.admin_account_ids: set[str] = set()
         # account id -> ids of issues that person cannot browse (everyone sees every issue else)
         self.hidden_issue_ids: dict[str, set[str]] = {}
@@ -202,6 +213,7 @@ class FakeJira:
         )
         self._http = LocalServer(self._wsgi_app, "fake-jira")
         self.url = self._http.origin + self.context_path
+        self.forge_url = self._http.origin + self.forge_path if self.forge_path else None
 
     def stop(self) -> None:
         self._http.stop()
@@ -247,6 +259,25 @@ class FakeJira:
         with self._lock:
             self._rejected_flags[flag_id] = message
 
+    def accept_bearer(self, token: str, expires_at: float | None = None) -> None:
+        """Take ``token`` as ``Authorization: Bearer`` (until ``expires_at``, a time.time())."""
+        with self._lock:
+            self.bearer_tokens.add(token)
+            if expires_at is not None:
+                self.bearer_expiry[token] = expires_at
+
+    def expire_bearer_tokens(self) -> None:
+        """Every bearer token taken so far is refused from now on (its time ran out)."""
+        with self._lock:
+            now = time.time()
+            for token in self.bearer_tokens:
+                self.bearer_expiry[token] = now
+
+    def forget_app_data(self) -> None:
+        """What Jira does when the app is uninstalled: the app's feature flag records go."""
+        with self._lock:
+            self.flags.clear()
+
     def fail_next(
         self, n: int, status: int, headers: dict[str, str] | None = None, body: str | None = None
     ) -> None:
@@ -259,15 +290,21 @@ class FakeJira:
     def _wsgi_app(self, environ, start_response):
         request = Request(environ)
         raw_path = urlsplit(environ.get("RAW_URI") or request.path).path
-        site_path = raw_path[len(self.context_path) :]
-        if not raw_path.startswith(self.context_path + "/"):
+        door = None  # either kind of credential, as when only one way in is served
+        prefix = self.context_path
+        if self.forge_path and raw_path.startswith(self.forge_path + "/"):
+            door, prefix = "forge", self.forge_path
+        elif self.forge_path:
+            door = "connect"
+        site_path = raw_path[len(prefix) :]
+        if not raw_path.startswith(prefix + "/"):
             response = _json_response({"errorMessages": ["not on this site"]}, 404)
         elif fault := self._next_fault():
             response = Response(
                 fault.body, fault.status, fault.headers, mimetype="application/json"
             )
         else:
-            response = self._answer(request, raw_path, site_path)
+            response = self._answer(request, raw_path, site_path, prefix, door)
         with self._lock:
             self.requests.append(
                 LoggedRequest(
@@ -276,6 +313,7 @@ class FakeJira:
                     query=request.args.to_dict(),
                     body=request.get_json(silent=True),
                     status=response.status_code,
+                    door=door,
                 )
             )
         return response(environ, start_response)
@@ -284,9 +322,11 @@ class FakeJira:
         with self._lock:
             return self._faults.popleft() if self._faults else None
 
-    def _answer(self, request: Request, raw_path: str, site_path: str) -> Response:
+    def _answer(
+        self, request: Request, raw_path: str, site_path: str, prefix: str, door: str | None
+    ) -> Response:
         try:
-            self._authenticate(request, raw_path)
+            self._authenticate(request, raw_path, prefix, door)
             endpoint, args = self._routes.bind("jira").match(unquote(site_path), request.method)
             with self._lock:
                 return getattr(self, f"_{endpoint}")(request, **args)
@@ -295,14 +335,18 @@ class FakeJira:
         except HTTPException as exc:
             return _json_response({"errorMessages": [exc.name]}, exc.code or 400)
 
-    def _authenticate(self, request: Request, raw_path: str) -> None:
+    def _authenticate(self, request: Request, raw_path: str, prefix: str, door: str | None) -> None:
         if not self.verify_jwt:
             return
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme == "Bearer":
+        if scheme == "Bearer" and door != "connect":
             if token not in self.bearer_tokens:
-                raise _Refused(401, "unknown or expired bearer token")
+                raise _Refused(401, "unknown bearer token")
+            if self.bearer_expiry.get(token, float("inf")) <= time.time():
+                raise _Refused(401, "the bearer token has expired")
             return
+        if door == "forge":
+            raise _Refused(401, "a bearer token is required")
         if scheme != "JWT" or not token:
             raise _Refused(401, "a JWT Authorization header is required")
         try:
@@ -316,7 +360,7 @@ class FakeJira:
         except jwt.InvalidTokenError as exc:
             raise _Refused(401, f"invalid JWT: {exc}") from exc
         query = request.query_string.decode("latin-1")
-        expected = query_string_hash(request.method, raw_path, query, self.context_path)
+        expected = query_string_hash(request.method, raw_path, query, prefix)
         if not hmac.compare_digest(str(claims["qsh"]), expected):
             raise _Refused(401, "the JWT's qsh does not match the request")
 

@@ -9,11 +9,13 @@ import pytest
 import sqlalchemy as sa
 
 from fmejira.extensions import db
+from fmejira.forge.signer import has_live_token
 from fmejira.models import Link
-from fmejira.outbound import Unavailable
+from fmejira.outbound import Unauthorized, Unavailable
 from fmejira.platform import jira_for
+from fmejira.queue import huey
 from tests.conftest import run_tasks
-from tests.fakes.forge import invocation_claims
+from tests.fakes.forge import invocation_claims, system_token
 from tests.forge.fixtures import forge_headers
 
 
@@ -114,3 +116,75 @@ def test_the_admin_page_asks_jira_with_the_system_token(client, keys, forge_jira
     assert response.status_code == 403
     checks = [r for r in forge_jira.requests if r.path == "/rest/api/3/permissions/check"]
     assert [r.status for r in checks] == [200, 200]  # each person asked about, with the token
+
+
+def test_the_panel_asks_jira_whether_the_person_may_see_its_issue(
+    client, keys, forge_jira, forge_site, fme_flags
+):
+    """A Forge call is answered with the app's own token: the panel's issue binds the call to
+    that issue, and Jira is still asked whether the person may see it."""
+    forge_jira.hidden_issue_ids["account-7"] = {"10001"}
+    response = client.post(
+        "/jira/api/issues/ABC-1/flags",
+        headers=ui_headers(keys, forge_jira, ISSUE_1),
+        json={"workspaceId": "ws-checkout", "flagName": "new-checkout"},
+    )
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "unknown_issue"
+    assert db.session.scalars(sa.select(Link)).all() == []
+    checks = [r for r in forge_jira.requests if r.path == "/rest/api/3/permissions/check"]
+    assert [r.body["accountId"] for r in checks] == ["account-7"]
+
+
+def test_a_refused_system_token_is_forgotten_and_the_call_waits(client, forge_site, forge_jira):
+    """A 401 through Forge means "wait for the next token", never "give up" (PROTOCOLS 1b)."""
+    forge_jira.expire_bearer_tokens()
+    with pytest.raises(Unavailable, match="waiting for Forge's next call"):
+        jira_for(forge_site).get_issue("ABC-1")
+    db.session.expire_all()
+    assert not has_live_token(forge_site)
+    sent = len(forge_jira.requests)
+    with pytest.raises(Unavailable):
+        jira_for(forge_site).get_issue("ABC-1")
+    assert len(forge_jira.requests) == sent  # nothing more is sent with it
+
+
+def test_a_403_through_forge_is_not_taken_for_a_spent_token(client, forge_site, forge_jira):
+    forge_jira.fail_next(1, 403)
+    with pytest.raises(Unauthorized):
+        jira_for(forge_site).get_issue("ABC-1")
+    db.session.expire_all()
+    assert has_live_token(forge_site)
+
+
+def test_what_waited_for_a_token_goes_when_one_comes(
+    client, keys, forge_jira, forge_site, fme_flags
+):
+    from fmejira.sync import refresh
+
+    refresh.refresh_project(forge_site.id, "ws-checkout")  # the flags' state, read
+    db.session.commit()
+    forge_jira.expire_bearer_tokens()
+    response = client.post(
+        "/jira/api/issues/ABC-1/flags",
+        headers=ui_headers(keys, forge_jira, ISSUE_1),
+        json={"workspaceId": "ws-checkout", "flagName": "new-checkout"},
+    )
+    assert response.status_code == 503  # Jira could not be asked about the issue
+    forge_jira.bearer_tokens.add(fresh := system_token())
+    response = client.post(
+        "/jira/api/issues/ABC-1/flags",
+        headers={**ui_headers(keys, forge_jira, ISSUE_1), "x-forge-oauth-system": fresh},
+        json={"workspaceId": "ws-checkout", "flagName": "new-checkout"},
+    )
+    assert response.status_code == 201
+    forge_jira.expire_bearer_tokens()
+    run_tasks(include_scheduled=True)  # every push is refused
+    assert "ws-checkout.new-checkout" not in forge_jira.flags
+    forge_jira.bearer_tokens.add(newest := system_token())
+    scheduled = invocation_claims(forge_jira.url)
+    response = client.post("/forge/scheduled", headers=forge_headers(keys, scheduled, newest))
+    assert response.status_code == 204
+    assert [task.name for task in huey.pending()] == ["push_flags"]
+    run_tasks()
+    assert forge_jira.flags["ws-checkout.new-checkout"].issue_ids == ["10001"]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import sqlalchemy as sa
 
 from fmejira.extensions import db
+from fmejira.forge import installations
 from fmejira.models import Tenant, TenantState
+from fmejira.models.tenant import as_utc
 from fmejira.queue import huey
 from tests.connect.test_lifecycle import body, post_install
 from tests.fakes.forge import CLOUD_ID, INSTALLATION_ID, SITE_URL, invocation_claims, system_token
@@ -98,15 +102,32 @@ def test_uninstall_of_an_unknown_installation(forge_app, client, keys):
     assert tenants() == []
 
 
-def test_the_newest_system_token_is_kept(forge_app, client, keys):
-    long_lived, short_lived = system_token(3 * 3600), system_token(2 * 3600)
-    assert forge_post(client, keys, "/forge/scheduled", system=long_lived).status_code == 204
-    assert forge_post(client, keys, "/forge/scheduled", system=short_lived).status_code == 204
+def test_a_live_token_is_replaced_only_after_it_has_been_held_a_while(forge_app, client, keys):
+    """Forge may bring a new token with every call: a busy site does not write one each time."""
+    first, second, third = system_token(), system_token(), system_token()
+    assert forge_post(client, keys, "/forge/scheduled", system=first).status_code == 204
     (tenant,) = tenants()
-    assert tenant.forge_system_token == long_lived
-    newer = system_token(4 * 3600)
-    assert forge_post(client, keys, "/forge/scheduled", system=newer).status_code == 204
-    assert tenants()[0].forge_system_token == newer
+    updated_at = tenant.updated_at
+    assert forge_post(client, keys, "/forge/scheduled", system=second).status_code == 204
+    (tenant,) = tenants()
+    assert tenant.forge_system_token == first and tenant.updated_at == updated_at
+    held = installations.KEEP_TOKEN + timedelta(seconds=1)
+    tenant.forge_system_token_expires_at = as_utc(tenant.forge_system_token_expires_at) - held
+    db.session.commit()
+    assert forge_post(client, keys, "/forge/scheduled", system=third).status_code == 204
+    assert tenants()[0].forge_system_token == third
+
+
+def test_a_spent_token_is_replaced_at_once(forge_app, client, keys):
+    first, second = system_token(), system_token()
+    assert forge_post(client, keys, "/forge/scheduled", system=first).status_code == 204
+    (tenant,) = tenants()
+    tenant.forge_system_token_expires_at = datetime.now(UTC)  # Jira refused it
+    db.session.commit()
+    assert forge_post(client, keys, "/forge/scheduled", system=second).status_code == 204
+    (tenant,) = tenants()
+    assert tenant.forge_system_token == second
+    assert as_utc(tenant.forge_system_token_expires_at) > datetime.now(UTC) + timedelta(minutes=54)
 
 
 def test_an_opaque_system_token_counts_forge_minimum_lifetime(forge_app, client, keys):
@@ -117,3 +138,32 @@ def test_an_opaque_system_token_counts_forge_minimum_lifetime(forge_app, client,
     assert tenant.forge_system_token == "opaque-token"
     remaining = tenant.forge_system_token_expires_at.timestamp() - time.time()
     assert 54 * 60 < remaining <= 55 * 60
+
+
+def connect_uninstall(client, key_server, payload):
+    uninstall = {**payload, "eventType": "uninstalled"}
+    uninstall.pop("sharedSecret")
+    return post_install(client, key_server, uninstall, path="/lifecycle/uninstalled")
+
+
+def test_a_connect_uninstall_after_the_move_leaves_the_site_with_forge(
+    forge_app, connect_app, client, keys, key_server
+):
+    payload = body(baseUrl=SITE_URL, installationId=INSTALLATION_ID)
+    assert post_install(client, key_server, payload).status_code == 204
+    assert forge_post(client, keys, system=system_token()).status_code == 204
+    assert connect_uninstall(client, key_server, payload).status_code == 204
+    (tenant,) = tenants()
+    assert tenant.is_active and tenant.client_key == INSTALLATION_ID
+    assert not tenant.came_through_connect
+    assert tenant.shared_secret != payload["sharedSecret"]
+
+
+def test_a_connect_uninstall_before_any_forge_call_uninstalls(
+    forge_app, connect_app, client, keys, key_server
+):
+    payload = body(baseUrl=SITE_URL, installationId=INSTALLATION_ID)
+    assert post_install(client, key_server, payload).status_code == 204
+    assert connect_uninstall(client, key_server, payload).status_code == 204
+    (tenant,) = tenants()
+    assert tenant.state is TenantState.UNINSTALLED and tenant.client_key == payload["clientKey"]

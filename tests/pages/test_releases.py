@@ -103,3 +103,20 @@ def test_home_and_help(client, app):
     assert client.get("/releases/home").headers["Location"] == "https://app.split.io"
     html = client.get("/releases/help").get_data(as_text=True)
     assert "Set up" in html and "Statuses" in html
+
+
+@pytest.mark.parametrize("action", ["connect-flag", "list-flags"])
+def test_a_forge_site_lands_on_the_issue_and_its_forge_panel(client, app, action):
+    """Forge's action URLs cannot name a Forge page: the issue's Forge panel chooses flags."""
+    make_tenant(
+        "ari:cloud:ecosystem::installation/0a3a7799-0000-4000-8000-00000000000a",
+        base_url="https://acme.atlassian.net",
+        forge_installation_id="ari:cloud:ecosystem::installation/0a3a7799-0000-4000-8000-00000000000a",
+        forge_api_base_url="https://api.atlassian.com/ex/jira/d0d52620-0000-4000-8000-0000000000c1",
+    )
+    response = client.get(
+        f"/releases/{action}?issueKey=abc-1",
+        headers={"Referer": "https://acme.atlassian.net/browse/ABC-1"},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "https://acme.atlassian.net/browse/ABC-1"
