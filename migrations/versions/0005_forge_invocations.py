@@ -1,7 +1,7 @@
 """tenants: the time of the last Forge call for the site (for operators)
 
 Revision ID: 0005
-Revises: 0003 (re-point at merge time onto the newest revision on main, e.g. 0004)
+Revises: 0004
 Create Date: 2026-12-06 13:00:00.000000
 
 """
