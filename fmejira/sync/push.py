@@ -85,8 +85,8 @@ def push_flags(tenant_id: int, flag_ids: list[int]) -> PushReport:
         return report
     connection = configuration.connection_for(tenant)
     projects = {p.workspace_id: p for p in connection.projects} if connection else {}
-    started = utcnow()
     flags = _flags(tenant, flag_ids)
+    started = utcnow()  # after the locked read: a change marked later is not counted as sent
 
     to_send: dict[str, list[tuple[Flag, dict]]] = defaultdict(list)
     to_delete: list[Flag] = []

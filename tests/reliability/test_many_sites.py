@@ -140,7 +140,13 @@ def _untold(jiras, expected_enabled) -> list[str]:
     for jira in jiras:
         for flag, enabled in expected_enabled.items():
             stored = jira.flags.get(f"{WORKSPACE}.{flag}")
-            problem = "no record" if stored is None else _untrue(stored.data, enabled)
+            issues = sorted(ISSUE_IDS[issue] for name, issue, _ in LINKS if name == flag)
+            if stored is None:
+                problem = "no record"
+            elif stored.issue_ids != issues:
+                problem = f"issues {stored.issue_ids}, not {issues}"
+            else:
+                problem = _untrue(stored.data, enabled)
             if problem:
                 problems.append(f"{jira.url} {flag}: {problem}")
     return problems[:5]
