@@ -87,11 +87,16 @@ def app(database_url, tmp_path):
         yield app
         hot_cache().close()
         huey.flush()
-        db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
-        db.engine.dispose()
+        empty_the_store()
+
+
+def empty_the_store() -> None:
+    """Delete every row the test wrote (the schema stays, migrated once per run)."""
+    db.session.remove()
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+    db.engine.dispose()
 
 
 @pytest.fixture

@@ -151,14 +151,13 @@ def _linked(flag_ids: set[int]) -> set[int]:
     )
 
 
-def _waiting(flag_ids: set[int]) -> set[int]:
-    """Of these flags, the linked ones whose change no push has yet sent to Jira."""
-    if not flag_ids:
-        return set()
+def _waiting(*read) -> set[int]:
+    """Of the flags this read covered (``read``: conditions on Flag), the linked ones whose
+    change no push has yet sent to Jira."""
     return set(
         db.session.scalars(
             sa.select(Flag.id).where(
-                Flag.id.in_(flag_ids),
+                *read,
                 Flag.id.in_(sa.select(Link.flag_id)),
                 Flag.sync_requested_at.is_not(None),
                 sa.or_(Flag.synced_at.is_(None), Flag.synced_at < Flag.sync_requested_at),
@@ -167,14 +166,14 @@ def _waiting(flag_ids: set[int]) -> set[int]:
     )
 
 
-def _finish(connection, tenant_id: int, report: RefreshReport, read_ids: set[int]) -> RefreshReport:
+def _finish(connection, tenant_id: int, report: RefreshReport, *read) -> RefreshReport:
     configuration.record_outcome(connection, None)
     linked = _linked(report.changed_flag_ids)
     scheduling.mark_changed(
         db.session.scalars(sa.select(Flag).where(Flag.id.in_(linked))) if linked else []
     )
     db.session.commit()
-    to_push = linked | _waiting(read_ids - linked)
+    to_push = linked | (_waiting(Flag.tenant_id == tenant_id, *read) if read else set())
     scheduling.push_soon(to_push, tenant_id)
     report.changed_flag_ids = linked
     return report
@@ -241,8 +240,7 @@ def refresh_project(tenant_id: int, workspace_id: str) -> RefreshReport:
             if _undefine(flag, project, now, was_defined[flag.id], deleted=deleted):
                 report.changed_flag_ids.add(flag.id)
             report.removed += int(deleted)
-    read_ids = {flag.id for flag in catalogue.values()}
-    return _finish(connection, tenant.id, report, read_ids)
+    return _finish(connection, tenant.id, report, Flag.workspace_id == workspace_id)
 
 
 def refresh_flag(tenant_id: int, workspace_id: str, flag_name: str) -> RefreshReport:
@@ -264,7 +262,7 @@ def refresh_flag(tenant_id: int, workspace_id: str, flag_name: str) -> RefreshRe
         db.session.commit()
         raise
     if definition is None and flag is None:
-        return _finish(connection, tenant.id, report, set())
+        return _finish(connection, tenant.id, report)
     if flag is None:
         insert_missing(Flag, [lookup], list(lookup))
         flag = db.session.scalar(sa.select(Flag).filter_by(**lookup))
@@ -274,8 +272,8 @@ def refresh_flag(tenant_id: int, workspace_id: str, flag_name: str) -> RefreshRe
         if _undefine(flag, project, utcnow(), was_defined, deleted=deleted):
             report.removed = int(deleted)
             report.changed_flag_ids.add(flag.id)
-        return _finish(connection, tenant.id, report, {flag.id})
+        return _finish(connection, tenant.id, report, Flag.id == flag.id)
     if _apply(flag, project, definition, utcnow(), was_defined):
         report.changed_flag_ids.add(flag.id)
     report.flags_read = 1
-    return _finish(connection, tenant.id, report, {flag.id})
+    return _finish(connection, tenant.id, report, Flag.id == flag.id)

@@ -72,6 +72,7 @@ def invocation_claims(
     *,
     installation_id: str = INSTALLATION_ID,
     module_type: str = "core:endpoint",
+    module_key: str = "m",
     principal: str | None = None,
     site_url: str | None = SITE_URL,
     issue: dict | None = None,
@@ -80,7 +81,7 @@ def invocation_claims(
 ) -> dict:
     """A FIT's claims as Forge sends them (``remote/essentials``), for a Jira site."""
     now = int(time.time())
-    context = {"cloudId": api_base_url.rstrip("/").rsplit("/", 1)[-1], "moduleKey": "m"}
+    context = {"cloudId": api_base_url.rstrip("/").rsplit("/", 1)[-1], "moduleKey": module_key}
     if site_url:
         context["siteUrl"] = site_url
     if issue:
@@ -92,7 +93,7 @@ def invocation_claims(
             "installationId": installation_id,
             "apiBaseUrl": api_base_url,
             "environment": {"type": "PRODUCTION", "id": "ari:cloud:ecosystem::environment/e"},
-            "module": {"type": module_type, "key": "m"},
+            "module": {"type": module_type, "key": module_key},
         },
         "context": context,
         "aud": APP_ID,

@@ -25,7 +25,14 @@ from pathlib import Path
 import jwt
 import yaml
 
-from tests.fakes.forge import APP_ID, CLOUD_ID, INSTALLATION_ID, FakeForgeKeys, invocation_token
+from tests.fakes.forge import (
+    APP_ID,
+    CLOUD_ID,
+    INSTALLATION_ID,
+    FakeForgeKeys,
+    invocation_claims,
+    invocation_token,
+)
 from tests.fakes.jira_server import FakeJira
 
 MANIFEST = yaml.safe_load((Path(__file__).parents[2] / "forge" / "manifest.yml").read_text())
@@ -96,35 +103,24 @@ class ForgeWorld:
         self.jira.expire_bearer_tokens()
 
     def _claims(self, module_type: str, module_key: str, context: dict, principal) -> dict:
-        now = int(time.time())
-        claims = {
-            "app": {
-                "id": APP_ID,
-                "appVersion": "2.1.0",
-                "installationId": self.installation_id,
-                "apiBaseUrl": self.api_base_url,
-                "environment": {"type": "PRODUCTION", "id": ENVIRONMENT_ID},
-                "module": {"type": module_type, "key": module_key},
-                "installation": {
-                    "id": self.installation_id,
-                    "contexts": [
-                        {
-                            "name": f"ari:cloud:jira::site/{self.cloud_id}",
-                            "apiBaseUrl": self.api_base_url,
-                        }
-                    ],
-                },
-            },
-            "context": {"cloudId": self.cloud_id, "moduleKey": module_key, **context},
-            "aud": APP_ID,
-            "iss": "forge/invocation-token",
-            "iat": now,
-            "nbf": now,
-            "exp": now + FIT_SECONDS,
-            "jti": str(uuid.uuid4()),
+        claims = invocation_claims(
+            self.api_base_url,
+            installation_id=self.installation_id,
+            module_type=module_type,
+            module_key=module_key,
+            principal=principal,
+            site_url=None,
+            lifetime=FIT_SECONDS,
+        )
+        claims["app"]["appVersion"] = "2.1.0"
+        claims["app"]["environment"]["id"] = ENVIRONMENT_ID
+        claims["app"]["installation"] = {
+            "id": self.installation_id,
+            "contexts": [
+                {"name": f"ari:cloud:jira::site/{self.cloud_id}", "apiBaseUrl": self.api_base_url}
+            ],
         }
-        if principal:
-            claims["principal"] = principal
+        claims["context"].update(context)
         return claims
 
     def _headers(self, endpoint_key: str, claims: dict) -> dict:

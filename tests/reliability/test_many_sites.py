@@ -16,7 +16,7 @@ from fmejira.domain import configuration
 from fmejira.extensions import db
 from fmejira.models import Link
 from fmejira.queue import huey
-from tests.conftest import TEST_REDIS_URL, _settings
+from tests.conftest import TEST_REDIS_URL, _settings, empty_the_store
 from tests.fakes.fme_server import FakeFme
 from tests.fakes.jira_server import FakeJira
 from tests.reliability.workers import start_worker, stop
@@ -89,11 +89,7 @@ def app(database_url, tmp_path, fme):
         huey.flush()
         yield app
         huey.flush()
-        db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
-        db.engine.dispose()
+        empty_the_store()
     if queue_url is None:
         huey.storage.close()  # the next app binds the queue to its own storage
 

@@ -49,3 +49,19 @@ def test_configuring_a_site_reads_its_projects_at_once(site, fake_fme):
     assert [(t.name, t.args) for t in huey.pending()] == [
         ("refresh_project", (site.id, "ws-checkout"))
     ]
+
+
+def test_a_read_that_finds_nothing_new_still_pushes_a_flag_waiting_for_its_record(
+    configured_site, flag_on, fake_jira
+):
+    """A concurrent read stored the state but did not see the link, and the link's push ran
+    before that read committed (so it sent nothing): the link's own read finds no change."""
+    from fmejira.sync import refresh
+
+    links.connect(configured_site, "ws-checkout", "checkout-redesign", "ABC-1", source="fme")
+    huey.flush()  # the link's push and read: their work is played out below
+    refresh.refresh_flag(configured_site.id, "ws-checkout", "checkout-redesign")
+    huey.flush()  # that read's push is the one that did not happen
+    refresh.refresh_flag(configured_site.id, "ws-checkout", "checkout-redesign")
+    run_tasks()
+    assert first_record(fake_jira)["summary"]["status"]["enabled"] is True
